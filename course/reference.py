@@ -1,0 +1,164 @@
+"""The grader's own implementation of every graded function.
+
+Hidden tests compute expected values and losses with these, never with the
+student's code, so one mistake in a submission costs only its own points.
+Arrays hold one example per row: X (n, d), y (n, 1), Y one-hot (n, k).
+"""
+import numpy as np
+
+
+# --- 01_initialization ---------------------------------------------------------
+
+def sigmoid(z):
+    """Logistic function, stable for any |z| (no overflow warning)."""
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))                      # in (0, 1], never overflows
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def init_params(n_in, n_hidden, n_out, rng):
+    """W ~ normal(0, 1/sqrt(fan_in)) drawn W1 then W2 from `rng`; biases zero."""
+    return {
+        "W1": rng.normal(0.0, 1.0 / np.sqrt(n_in), size=(n_in, n_hidden)),
+        "b1": np.zeros((1, n_hidden)),
+        "W2": rng.normal(0.0, 1.0 / np.sqrt(n_hidden), size=(n_hidden, n_out)),
+        "b2": np.zeros((1, n_out)),
+    }
+
+
+# --- 02_forward ------------------------------------------------------------------
+
+def linear(X, W, b):
+    return X @ W + b
+
+
+def forward(X, params):
+    Z1 = linear(X, params["W1"], params["b1"])
+    A1 = sigmoid(Z1)
+    Z2 = linear(A1, params["W2"], params["b2"])
+    A2 = sigmoid(Z2)
+    return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
+
+
+def mse_loss(y, y_hat):
+    return float(np.mean((y_hat - y) ** 2))
+
+
+# --- 03_backward -----------------------------------------------------------------
+
+def sigmoid_derivative(a):
+    return a * (1.0 - a)
+
+
+def mse_loss_grad(y, y_hat):
+    return 2.0 * (y_hat - y) / y.size
+
+
+def backward(X, y, params, cache, loss_grad=mse_loss_grad):
+    """Gradients of the loss (MSE by default) with respect to W1, b1, W2, b2."""
+    dZ2 = loss_grad(y, cache["A2"]) * sigmoid_derivative(cache["A2"])
+    dA1 = dZ2 @ params["W2"].T
+    dZ1 = dA1 * sigmoid_derivative(cache["A1"])
+    return {
+        "W1": X.T @ dZ1, "b1": dZ1.sum(axis=0, keepdims=True),
+        "W2": cache["A1"].T @ dZ2, "b2": dZ2.sum(axis=0, keepdims=True),
+    }
+
+
+def numerical_gradient(f, x, eps=1e-5):
+    """Centred differences of the scalar f at x; x is restored afterwards."""
+    grad = np.zeros_like(x, dtype=float)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + eps
+        f_plus = f(x)
+        x[i] = old - eps
+        f_minus = f(x)
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / (2 * eps)
+    return grad
+
+
+# --- 04_optimization -------------------------------------------------------------
+
+def update_params(params, grads, lr):
+    return {name: params[name] - lr * grads[name] for name in params}
+
+
+def bce_loss(y, y_hat, eps=1e-12):
+    p = np.clip(y_hat, eps, 1 - eps)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def bce_loss_grad(y, y_hat, eps=1e-12):
+    p = np.clip(y_hat, eps, 1 - eps)
+    return (p - y) / (p * (1 - p)) / y.size
+
+
+def train(X, y, n_hidden, lr, epochs, seed=0, loss="mse"):
+    loss_fn, loss_grad = {"mse": (mse_loss, mse_loss_grad), "bce": (bce_loss, bce_loss_grad)}[loss]
+    params = init_params(X.shape[1], n_hidden, y.shape[1], np.random.default_rng(seed))
+    losses = []
+    for _ in range(epochs):
+        y_hat, cache = forward(X, params)
+        losses.append(loss_fn(y, y_hat))
+        params = update_params(params, backward(X, y, params, cache, loss_grad), lr)
+    return params, losses
+
+
+def predict(X, params):
+    return (forward(X, params)[0] >= 0.5).astype(float)
+
+
+# --- 05_iris_softmax -------------------------------------------------------------
+
+def one_hot(labels, n_classes):
+    labels = np.asarray(labels).astype(int).ravel()
+    Y = np.zeros((labels.size, n_classes))
+    Y[np.arange(labels.size), labels] = 1.0
+    return Y
+
+
+def softmax(Z):
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def cross_entropy(Y, P, eps=1e-12):
+    return float(-np.mean(np.sum(Y * np.log(np.clip(P, eps, 1.0)), axis=1)))
+
+
+def softmax_cross_entropy_grad(Y, P):
+    return (P - Y) / Y.shape[0]
+
+
+def forward_softmax(X, params):
+    Z1 = linear(X, params["W1"], params["b1"])
+    A1 = sigmoid(Z1)
+    Z2 = linear(A1, params["W2"], params["b2"])
+    A2 = softmax(Z2)
+    return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
+
+
+def backward_softmax(X, Y, params, cache):
+    dZ2 = softmax_cross_entropy_grad(Y, cache["A2"])
+    dZ1 = (dZ2 @ params["W2"].T) * sigmoid_derivative(cache["A1"])
+    return {
+        "W1": X.T @ dZ1, "b1": dZ1.sum(axis=0, keepdims=True),
+        "W2": cache["A1"].T @ dZ2, "b2": dZ2.sum(axis=0, keepdims=True),
+    }
+
+
+def train_softmax(X, Y, n_hidden, lr, epochs, seed=0):
+    params = init_params(X.shape[1], n_hidden, Y.shape[1], np.random.default_rng(seed))
+    losses = []
+    for _ in range(epochs):
+        P, cache = forward_softmax(X, params)
+        losses.append(cross_entropy(Y, P))
+        params = update_params(params, backward_softmax(X, Y, params, cache), lr)
+    return params, losses
+
+
+def accuracy(labels, P):
+    return float(np.mean(np.argmax(P, axis=1) == np.asarray(labels).ravel()))

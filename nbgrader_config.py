@@ -1,0 +1,33 @@
+"""nbgrader configuration for Backprop Lab.
+
+nbgrader reads this file whenever it is run from the repository root, so plain
+`nbgrader generate_assignment 01_initialization` and `nbgrader autograde ...` work
+with no extra flags. The course tooling (`python -m course ...`) reads it too.
+"""
+import os
+
+_here = os.path.dirname(os.path.abspath(__file__))
+
+c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "backprop-lab"
+c.CourseDirectory.root = _here
+# The gradebook. Any SQLAlchemy URL works, e.g. postgresql://user@host/backprop_lab
+# (`course grade --db-url URL` overrides it for one run).
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, "gradebook.db")
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+
+# Seconds one cell may run during validate/autograde before it is stopped.
+c.Execute.timeout = 30
+c.Execute.interrupt_on_timeout = True
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Colab: the "Open in Colab" badge of each release notebook points at
+#   https://colab.research.google.com/github/<COLAB_REPOSITORY>/blob/<COLAB_BRANCH>/release/...
+# (plain variables: nbgrader ignores them, `python -m course release` reads them).
+COLAB_REPOSITORY = "backprop-lab/backprop-lab"
+COLAB_BRANCH = "main"
