@@ -6,6 +6,7 @@ cell) and is copied into every source cell that names it in its metadata:
 
     "metadata": {"backprop_lab": {"snippet": "xor_data.py"}}     # course/snippets/xor_data.py
     "metadata": {"backprop_lab": {"generated": "iris_data"}}     # course.data.iris_data_cell()
+    "metadata": {"backprop_lab": {"given": ["sigmoid", "forward"]}}  # from course/reference.py
 
 `python -m course release` refreshes those cells before nbgrader runs.
 """
@@ -82,8 +83,19 @@ def fill_solutions(release_nb, codes):
     return nb
 
 
+def given_source(names):
+    """Read-only code for a notebook: reference functions from earlier assignments."""
+    import inspect
+    from . import reference
+    header = ("# Given code (read-only): the functions you wrote in earlier assignments.\n"
+              "import numpy as np\n")
+    return header + "\n\n" + "\n\n\n".join(inspect.getsource(getattr(reference, n)).rstrip() for n in names)
+
+
 def snippet_source(meta):
     """The text a generated cell must hold, from its backprop_lab metadata."""
+    if "given" in meta:
+        return given_source(meta["given"])
     if "snippet" in meta:
         return (SNIPPETS / meta["snippet"]).read_text(encoding="utf-8").rstrip("\n")
     module_name, _, function = meta["generated"].rpartition(".")
@@ -101,5 +113,5 @@ def sync_snippets(nb):
         text = snippet_source(meta)
         if cell.source != text:
             cell.source = text
-            changed.append(meta.get("snippet") or meta.get("generated"))
+            changed.append(meta.get("snippet") or meta.get("generated") or "given")
     return changed

@@ -65,20 +65,6 @@ def backward(X, y, params, cache, loss_grad=mse_loss_grad):
     }
 
 
-def numerical_gradient(f, x, eps=1e-5):
-    """Centred differences of the scalar f at x; x is restored afterwards."""
-    grad = np.zeros_like(x, dtype=float)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        f_plus = f(x)
-        x[i] = old - eps
-        f_minus = f(x)
-        x[i] = old
-        grad[i] = (f_plus - f_minus) / (2 * eps)
-    return grad
-
-
 # --- 04_optimization -------------------------------------------------------------
 
 def update_params(params, grads, lr):
