@@ -10,14 +10,21 @@ import numpy as np
 # --- 01_initialization ---------------------------------------------------------
 
 def sigmoid(z):
-    """Logistic function, stable for any |z| (no overflow warning)."""
+    """Elementwise logistic 1 / (1 + exp(-z)) of an array of any shape.
+
+    Written so that exp never sees a large positive number: no overflow for any z.
+    """
     z = np.asarray(z, dtype=float)
     e = np.exp(-np.abs(z))                      # in (0, 1], never overflows
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def init_params(n_in, n_hidden, n_out, rng):
-    """W ~ normal(0, 1/sqrt(fan_in)) drawn W1 then W2 from `rng`; biases zero."""
+    """Parameters of an n_in-n_hidden-n_out network.
+
+    W1 (n_in, n_hidden) and W2 (n_hidden, n_out) are drawn, in that order, from the
+    numpy Generator `rng` as normal(0, 1/sqrt(fan_in)); b1 (1, n_hidden), b2 (1, n_out) are zero.
+    """
     return {
         "W1": rng.normal(0.0, 1.0 / np.sqrt(n_in), size=(n_in, n_hidden)),
         "b1": np.zeros((1, n_hidden)),
@@ -29,10 +36,12 @@ def init_params(n_in, n_hidden, n_out, rng):
 # --- 02_forward ------------------------------------------------------------------
 
 def linear(X, W, b):
+    """X (n, d) @ W (d, m) + b (1, m) -> (n, m)."""
     return X @ W + b
 
 
 def forward(X, params):
+    """Sigmoid hidden layer, sigmoid output. X (n, d) -> (y_hat (n, 1), cache of Z1, A1, Z2, A2)."""
     Z1 = linear(X, params["W1"], params["b1"])
     A1 = sigmoid(Z1)
     Z2 = linear(A1, params["W2"], params["b2"])
@@ -41,21 +50,27 @@ def forward(X, params):
 
 
 def mse_loss(y, y_hat):
+    """Mean over all elements of (y_hat - y)^2, as a float."""
     return float(np.mean((y_hat - y) ** 2))
 
 
 # --- 03_backward -----------------------------------------------------------------
 
 def sigmoid_derivative(a):
+    """d sigmoid / dz written with the sigmoid's output a = sigmoid(z)."""
     return a * (1.0 - a)
 
 
 def mse_loss_grad(y, y_hat):
+    """dL/dy_hat of mse_loss: 2 (y_hat - y) / (number of elements), shaped like y."""
     return 2.0 * (y_hat - y) / y.size
 
 
 def backward(X, y, params, cache, loss_grad=mse_loss_grad):
-    """Gradients of the loss (MSE by default) with respect to W1, b1, W2, b2."""
+    """Gradients {W1, b1, W2, b2} of the loss, each shaped like its parameter.
+
+    loss_grad(y, y_hat) is dL/dy_hat of the loss (MSE by default; pass bce_loss_grad for BCE).
+    """
     dZ2 = loss_grad(y, cache["A2"]) * sigmoid_derivative(cache["A2"])
     dA1 = dZ2 @ params["W2"].T
     dZ1 = dA1 * sigmoid_derivative(cache["A1"])
@@ -68,20 +83,24 @@ def backward(X, y, params, cache, loss_grad=mse_loss_grad):
 # --- 04_optimization -------------------------------------------------------------
 
 def update_params(params, grads, lr):
+    """One gradient-descent step: a new dict of params - lr * grads (inputs untouched)."""
     return {name: params[name] - lr * grads[name] for name in params}
 
 
 def bce_loss(y, y_hat, eps=1e-12):
+    """Mean binary cross-entropy; y_hat is clipped to [eps, 1 - eps] so log never sees 0."""
     p = np.clip(y_hat, eps, 1 - eps)
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
 def bce_loss_grad(y, y_hat, eps=1e-12):
+    """dL/dy_hat of bce_loss, shaped like y."""
     p = np.clip(y_hat, eps, 1 - eps)
     return (p - y) / (p * (1 - p)) / y.size
 
 
 def train(X, y, n_hidden, lr, epochs, seed=0, loss="mse"):
+    """Full-batch gradient descent; returns (params, losses) with one loss per epoch (before its step)."""
     loss_fn, loss_grad = {"mse": (mse_loss, mse_loss_grad), "bce": (bce_loss, bce_loss_grad)}[loss]
     params = init_params(X.shape[1], n_hidden, y.shape[1], np.random.default_rng(seed))
     losses = []
@@ -93,12 +112,14 @@ def train(X, y, n_hidden, lr, epochs, seed=0, loss="mse"):
 
 
 def predict(X, params):
+    """(n, 1) array of 0/1 labels: 1 where the network's output is at least 0.5."""
     return (forward(X, params)[0] >= 0.5).astype(float)
 
 
 # --- 05_iris_softmax -------------------------------------------------------------
 
 def one_hot(labels, n_classes):
+    """Integer labels (n,) -> (n, n_classes) float array with a single 1 per row."""
     labels = np.asarray(labels).astype(int).ravel()
     Y = np.zeros((labels.size, n_classes))
     Y[np.arange(labels.size), labels] = 1.0
@@ -106,20 +127,24 @@ def one_hot(labels, n_classes):
 
 
 def softmax(Z):
+    """Row-wise softmax of logits Z (n, k); each row's max is subtracted first, so exp never overflows."""
     shifted = Z - Z.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=1, keepdims=True)
 
 
 def cross_entropy(Y, P, eps=1e-12):
+    """Mean over rows of -sum(Y * log P); P is clipped at eps so log never sees 0."""
     return float(-np.mean(np.sum(Y * np.log(np.clip(P, eps, 1.0)), axis=1)))
 
 
 def softmax_cross_entropy_grad(Y, P):
+    """dL/dZ of cross_entropy(Y, softmax(Z)): (P - Y) / n."""
     return (P - Y) / Y.shape[0]
 
 
 def forward_softmax(X, params):
+    """Sigmoid hidden layer, softmax output. X (n, d) -> (P (n, k), cache of Z1, A1, Z2, A2)."""
     Z1 = linear(X, params["W1"], params["b1"])
     A1 = sigmoid(Z1)
     Z2 = linear(A1, params["W2"], params["b2"])
@@ -128,6 +153,7 @@ def forward_softmax(X, params):
 
 
 def backward_softmax(X, Y, params, cache):
+    """Gradients {W1, b1, W2, b2} of the mean cross-entropy, each shaped like its parameter."""
     dZ2 = softmax_cross_entropy_grad(Y, cache["A2"])
     dZ1 = (dZ2 @ params["W2"].T) * sigmoid_derivative(cache["A1"])
     return {
@@ -137,6 +163,7 @@ def backward_softmax(X, Y, params, cache):
 
 
 def train_softmax(X, Y, n_hidden, lr, epochs, seed=0):
+    """Full-batch gradient descent on cross-entropy; returns (params, losses), one loss per epoch."""
     params = init_params(X.shape[1], n_hidden, Y.shape[1], np.random.default_rng(seed))
     losses = []
     for _ in range(epochs):
@@ -147,4 +174,5 @@ def train_softmax(X, Y, n_hidden, lr, epochs, seed=0):
 
 
 def accuracy(labels, P):
+    """Fraction of rows of P whose largest entry is at the true label."""
     return float(np.mean(np.argmax(P, axis=1) == np.asarray(labels).ravel()))
