@@ -20,7 +20,7 @@ NETWORK_MODULES = {"socket", "urllib", "http", "ftplib", "smtplib", "ssl", "requ
 FILE_READERS = {"open", "load", "loadtxt", "genfromtxt", "fromfile", "read_text", "read_bytes",
                 "imread", "urlopen", "read_csv", "listdir", "scandir", "glob"}
 ALLOWED_MAGICS = {"%matplotlib"}
-FORBIDDEN_TEXT = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+FORBIDDEN_TEXT = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN", "END HIDDEN")
 BADGE_CELL_ID = "open-in-colab"
 
 
@@ -82,25 +82,33 @@ def _code_problems(code):
     return problems
 
 
+def _secret_lines(source_nb):
+    """Lines that occur inside solution or hidden-test regions and in no public code of the source.
+
+    A markdown hint that quotes a solution line is a leak too, so only code counts as public.
+    """
+    inside, outside = set(), set()
+    for cell in source_nb.cells:
+        not_solution, solution = notebooks.split_region(cell.source, notebooks.MARKERS)
+        public, hidden = notebooks.split_region("\n".join(not_solution), notebooks.HIDDEN_MARKERS)
+        inside |= {line.strip() for line in solution + hidden}
+        if cell.cell_type == "code":
+            outside |= {line.strip() for line in public}
+    return {line for line in inside - outside if len(line) >= 8 and not line.startswith("#")}
+
+
 def find_leaks(release_nb, source_nb, label):
     """Messages naming notebook and cell for everything a student must not get."""
-    source_cells = {notebooks.grade_id(c): c for c in source_nb.cells if notebooks.grade_id(c)}
+    secrets = _secret_lines(source_nb)
     messages = []
     for index, cell in enumerate(release_nb.cells):
         where = f"{label}, cell {index}" + (f" ({notebooks.grade_id(cell)})" if notebooks.grade_id(cell) else "")
         for text in FORBIDDEN_TEXT:
             if text in cell.source:
                 messages.append(f"{where}: contains '{text}'")
-        original = source_cells.get(notebooks.grade_id(cell))
-        if original is not None:
-            for markers, what in ((notebooks.MARKERS, "solution code"),
-                                  (notebooks.HIDDEN_MARKERS, "hidden-test code")):
-                outside, inside = notebooks.split_region(original.source, markers)
-                secret = {line.strip() for line in inside if line.strip() and not line.strip().startswith("#")}
-                secret -= {line.strip() for line in outside}
-                leaked = secret & {line.strip() for line in cell.source.splitlines()}
-                if leaked:
-                    messages.append(f"{where}: still contains {what}: {sorted(leaked)[0]!r}")
+        leaked = secrets & {line.strip() for line in cell.source.splitlines()}
+        if leaked:
+            messages.append(f"{where}: still contains solution or hidden-test code: {sorted(leaked)[0]!r}")
         if cell.cell_type == "code":
             messages.extend(f"{where}: {problem}" for problem in _code_problems(cell.source))
     return messages
