@@ -1,0 +1,72 @@
+"""Hidden-test helpers for 05_iris_softmax: grade one function at a time, name the likely mistake.
+
+    from course.softmax_grading import reference_functions, expect_matching_gradient
+    with reference_functions(globals(), ["softmax"]):
+        P, cache = check.call(forward_softmax, X, params)     # runs with the reference softmax
+
+forward_softmax calls the student's softmax, backward_softmax their loss gradient and
+train_softmax all of them. Swapping those for course.reference's versions while one
+function is graded means a mistake costs points only in its own cell.
+"""
+import contextlib
+
+import numpy as np
+
+from . import reference
+from .grading import Wrong, expect_array, relative_error
+
+# captured at import, like course.grading (student code may replace numpy functions later)
+_asarray = np.asarray
+_vdot = np.vdot
+_abs = abs
+_round = round
+_getattr = getattr
+
+
+@contextlib.contextmanager
+def reference_functions(namespace, names):
+    """Put course.reference's functions `names` into `namespace` (a notebook's globals()) for a while."""
+    saved = {name: namespace[name] for name in names if name in namespace}
+    namespace.update({name: _getattr(reference, name) for name in names})
+    try:
+        yield
+    finally:
+        for name in names:
+            namespace.pop(name, None)
+        namespace.update(saved)
+
+
+def likely_mistake(actual, expected, n):
+    """A hint when actual is expected times a telltale factor (-1, n, 1/n, -n); '' otherwise."""
+    a = _asarray(actual, dtype=float).ravel()
+    e = _asarray(expected, dtype=float).ravel()
+    size = float(_vdot(e, e))
+    if size == 0.0:
+        return ""
+    factor = float(_vdot(a, e)) / size           # least-squares scale of actual onto expected
+    if relative_error(a, factor * e) > 1e-3:
+        return ""                                 # not a multiple: some other mistake
+
+    def near(value):
+        return _abs(factor - value) <= 1e-3 * _abs(value)
+
+    if near(-1.0):
+        return "it has the wrong sign: the gradient of the loss points along P - Y, not Y - P"
+    if n > 1 and near(float(n)):
+        return "it is n times too large: the loss is a MEAN over the n rows, so divide by n"
+    if n > 1 and near(-float(n)):
+        return "it has the wrong sign and is n times too large: use (P - Y) / n"
+    if n > 1 and near(1.0 / n):
+        return "it is n times too small: divide by n only once"
+    return f"it is {_round(factor, 3)} times the right gradient: check the constant factors"
+
+
+def expect_matching_gradient(analytic, numeric, name, n, hint="", tol=1e-5):
+    """analytic must equal the numerical gradient; the message names a likely mistake."""
+    expect_array(analytic, name, numeric.shape)
+    error = relative_error(analytic, numeric)
+    if error > tol:
+        percent = f"{_round(100 * error)}%" if error >= 0.01 else f"{error:.1e} (relative)"
+        why = likely_mistake(analytic, numeric, n) or hint
+        raise Wrong(f"{name} has the right shape but differs from the numerical gradient by {percent}"
+                    + (f" - {why}" if why else ""))
