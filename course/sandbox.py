@@ -1,0 +1,260 @@
+"""Student code runs locked in: the grading kernel inside bubblewrap, with resource limits.
+
+During `nbgrader autograde` (and so `python -m course grade`) every submission's
+kernel is started by SandboxKernelManager, which nbgrader_config.py installs
+through SandboxExecute. With the sandbox on (the default), the kernel runs as
+
+    bwrap <read-only view> -- setpriv <a fresh unprivileged uid> prlimit <limits> -- python -m ipykernel_launcher ...
+
+and sees only:
+- read-only: /usr, the virtual environment and its interpreter (sys.prefix,
+  sys.base_prefix), the `course` package (hidden tests import course.grading
+  and course.reference), a few files of /etc (library cache, fonts, time zone);
+- its own working directory (the submission's autograded folder) as a small
+  private tmpfs in which the submission's other files appear read-only: the
+  graded notebook itself (which holds the hidden tests) is not there, and
+  nothing the kernel writes reaches the disk;
+- a private /tmp (tmpfs, also HOME), private /proc, minimal /dev;
+- no network (its own empty network namespace), no other processes (its own
+  pid namespace); the kernel talks to nbgrader over IPC (unix) sockets in a
+  per-kernel directory that is made read-only for the kernel once it is up.
+
+Not there: source/, release/, gradebook.db, submitted/, other students'
+folders, the home directory, the rest of the repository.
+
+Limits (per kernel, traits of SandboxKernelManager, settable in
+nbgrader_config.py as c.SandboxKernelManager.<name>): address space
+`memory_limit` (2 GiB), CPU time `cpu_limit` (600 s), processes and threads
+`process_limit` (64; counted per uid, and each kernel gets its own uid, so a
+fork bomb only starves itself), size of one written file `file_size_limit`
+(256 MiB), size of each private tmpfs `tmpfs_size` (256 MiB). A memory or
+fork bomb fails inside its own kernel: MemoryError, BlockingIOError, "File too
+large".
+
+Switches: BACKPROP_SANDBOX=off in the environment runs kernels unconfined
+(`course grade --no-sandbox` sets it). With the sandbox on and bwrap missing,
+grading stops with a one-line message (see `require`).
+
+Sandbox on or off, the grading kernel imports course.grading before any cell
+runs, so the hidden tests' helpers capture numpy, builtins and the streams
+before student code can replace them (see course/grading.py).
+
+`python -m course check` runs the instructor's own source notebooks through a
+plain nbgrader Execute, without the sandbox: there is no student code in them.
+"""
+import asyncio
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import weakref
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from nbgrader.preprocessors import Execute
+from traitlets import Integer
+
+SWITCH = "BACKPROP_SANDBOX"
+MISSING = ("bubblewrap (bwrap) is not installed: apt-get install bubblewrap, "
+           "or grade with --no-sandbox to run student code unconfined")
+
+# Run in the grading kernel before any cell (IPKernelApp.exec_lines).
+PREIMPORT = "--IPKernelApp.exec_lines=import course.grading"
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+# Files of /etc the interpreter and matplotlib read; nothing else of /etc is visible.
+ETC_FILES = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", "mime.types",
+             "alternatives", "nsswitch.conf"]
+# Environment variables passed into the sandbox (everything else is dropped).
+ENV_KEEP = {"PATH", "LANG", "LANGUAGE", "TZ", "TERM", "NBGRADER_EXECUTION", "MPLBACKEND", "PYDEVD_DISABLE_FILE_VALIDATION",
+            "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"}
+ENV_KEEP_PREFIXES = ("LC_", "PYTHON")
+
+
+def enabled():
+    """Whether kernels run sandboxed: yes unless BACKPROP_SANDBOX=off (or 0/no/false)."""
+    return os.environ.get(SWITCH, "on").strip().lower() not in {"off", "0", "no", "false"}
+
+
+def available():
+    return shutil.which("bwrap") is not None
+
+
+def require(enabled=True):
+    """Stop with a one-line message when the sandbox is wanted but bwrap is missing."""
+    if enabled and not available():
+        raise SystemExit(MISSING)
+
+
+def _mounted_trees():
+    """The directories the kernel reads (read-only): interpreter, venv, the course package."""
+    package = Path(__file__).resolve().parent
+    trees = {"/usr", sys.prefix, sys.base_prefix, os.path.realpath(sys.prefix),
+             os.path.realpath(sys.base_prefix), str(package)}
+    return sorted(t for t in trees if os.path.isdir(t))
+
+
+def _matplotlib_font_cache():
+    """The host's matplotlib font list, so a sandboxed matplotlib does not rebuild it (1-2 s)."""
+    for folder in (os.environ.get("MPLCONFIGDIR"), os.path.expanduser("~/.cache/matplotlib")):
+        if folder and os.path.isdir(folder):
+            lists = sorted(Path(folder).glob("fontlist-v*.json"))
+            if lists:
+                return lists[-1]
+    return None
+
+
+class Box:
+    """One kernel's sandbox: its private IPC directory, uid and bwrap command line."""
+
+    def __init__(self, cwd, limits):
+        self.cwd = os.path.realpath(cwd)
+        self.limits = limits
+        self.uid = 1_000_000 + secrets.randbelow(1_000_000_000)   # a uid no other process has
+        self.dir = Path(tempfile.mkdtemp(prefix="backprop-kernel-"))
+        os.chown(self.dir, self.uid, self.uid)   # the kernel creates its sockets here...
+        self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.dir), True)
+
+    def seal(self):
+        """...and, once they exist, may not write here any more (no filling the host's /tmp)."""
+        os.chown(self.dir, 0, 0)
+        os.chmod(self.dir, 0o755)
+
+    def remove(self):
+        self._cleanup()
+
+    def environment(self):
+        env = {k: v for k, v in os.environ.items() if k in ENV_KEEP or k.startswith(ENV_KEEP_PREFIXES)}
+        env.update(HOME="/tmp", TMPDIR="/tmp", MPLCONFIGDIR="/tmp/.matplotlib", IPYTHONDIR="/tmp/.ipython")
+        return env
+
+    def command(self, kernel_cmd):
+        """bwrap ... -- setpriv ... prlimit ... -- <kernel_cmd>."""
+        limits = self.limits
+        args = ["bwrap", "--die-with-parent", "--new-session", "--clearenv",
+                "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+                "--proc", "/proc", "--dev", "/dev",
+                "--perms", "1777", "--size", str(limits["tmpfs_size"]), "--tmpfs", "/tmp"]
+        for name, value in sorted(self.environment().items()):
+            args += ["--setenv", name, value]
+        made = {"/", "/tmp", "/proc", "/dev"}
+
+        def parents(path):
+            for parent in reversed(Path(path).parents):
+                if str(parent) not in made:
+                    made.add(str(parent))
+                    args.extend(["--perms", "0755", "--dir", str(parent)])
+
+        for link in ("bin", "sbin", "lib", "lib64", "lib32"):
+            target = os.path.join("/", link)
+            if os.path.islink(target):
+                args += ["--symlink", os.readlink(target), target]
+                made.add(target)
+        for tree in _mounted_trees():
+            parents(tree)
+            args += ["--ro-bind", tree, tree]
+            made.add(tree)
+        for name in ETC_FILES:
+            path = os.path.join("/etc", name)
+            if os.path.exists(path):
+                parents(path)
+                args += ["--ro-bind", path, path]
+        fonts = _matplotlib_font_cache()
+        if fonts:
+            args += ["--perms", "0777", "--dir", "/tmp/.matplotlib",
+                     "--ro-bind", str(fonts), f"/tmp/.matplotlib/{fonts.name}"]
+        # the working directory: a private tmpfs showing the submission's other files read-only
+        parents(self.cwd)
+        args += ["--perms", "1777", "--size", str(limits["tmpfs_size"]), "--tmpfs", self.cwd]
+        for entry in sorted(os.listdir(self.cwd)):
+            if entry.endswith(".ipynb") or entry == ".ipynb_checkpoints":
+                continue
+            args += ["--ro-bind", os.path.join(self.cwd, entry), os.path.join(self.cwd, entry)]
+        parents(self.dir)
+        args += ["--bind", str(self.dir), str(self.dir), "--chdir", self.cwd, "--"]
+        args += ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
+                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs",
+                 "prlimit", f"--as={limits['memory_limit']}", f"--cpu={limits['cpu_limit']}",
+                 f"--nproc={limits['process_limit']}", f"--fsize={limits['file_size_limit']}",
+                 "--core=0", "--"]
+        return args + list(kernel_cmd)
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """A kernel manager for grading: imports course.grading first, runs the kernel in a Box."""
+
+    memory_limit = Integer(2 * GiB, config=True, help="address space of the kernel, bytes")
+    cpu_limit = Integer(600, config=True, help="CPU seconds of the kernel process")
+    process_limit = Integer(64, config=True, help="processes and threads of the kernel's own uid")
+    file_size_limit = Integer(256 * MiB, config=True, help="largest file the kernel may write, bytes")
+    tmpfs_size = Integer(256 * MiB, config=True, help="size of the private /tmp and working directory")
+
+    box = None
+
+    def limits(self):
+        return {name: getattr(self, name) for name in
+                ("memory_limit", "cpu_limit", "process_limit", "file_size_limit", "tmpfs_size")}
+
+    async def start_kernel(self, **kw):
+        kw["extra_arguments"] = [*kw.get("extra_arguments", []), PREIMPORT]
+        if enabled():
+            require(True)
+            self.box = Box(kw.get("cwd") or os.getcwd(), self.limits())
+            self.transport = "ipc"
+            self.connection_file = str(self.box.dir / "kernel.json")
+            self.ip = str(self.box.dir / "kernel")
+        try:
+            await super().start_kernel(**kw)
+            if self.box:
+                await self._seal_when_bound()
+        except BaseException:
+            self._remove_box()
+            raise
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        cmd = super().format_kernel_cmd(extra_arguments)
+        if not self.box:
+            return cmd
+        os.chown(self.connection_file, self.box.uid, self.box.uid)   # the kernel reads it
+        return self.box.command(cmd)
+
+    @property
+    def kernel_spec(self):
+        spec = super().kernel_spec
+        if spec is not None and self.box:
+            spec.interrupt_mode = "message"   # a signal would hit bwrap, not the kernel
+        return spec
+
+    async def _seal_when_bound(self, timeout=60):
+        ports = [self.shell_port, self.iopub_port, self.stdin_port, self.control_port, self.hb_port]
+        sockets = [Path(f"{self.ip}-{port}") for port in ports]
+        for _ in range(int(timeout / 0.01)):
+            if all(s.exists() for s in sockets):
+                break
+            if self.provisioner is not None and await self.provisioner.poll() is not None:
+                return   # the kernel died; nbclient reports it
+            await asyncio.sleep(0.01)
+        self.box.seal()
+
+    async def shutdown_kernel(self, now=False, restart=False):
+        try:
+            await super().shutdown_kernel(now=now, restart=restart)
+        finally:
+            self._remove_box()
+
+    def _remove_box(self):
+        if self.box:
+            self.box.remove()
+            self.box = None
+
+
+class SandboxExecute(Execute):
+    """nbgrader's Execute with SandboxKernelManager (nbgrader hard-codes its kernel manager
+    class as a constructor default, which c.Execute.kernel_manager_class cannot override)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
+        super().__init__(*args, **kwargs)
