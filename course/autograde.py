@@ -1,0 +1,213 @@
+"""Autograde one submission in a private, throwaway nbgrader course (the expensive part).
+
+Every submission is graded in its own copy of a small template course: this
+repository's nbgrader_config.py (plus the grading settings below), source/<assignment>/
+and a gradebook.db in which only that assignment was generated. So any number of
+workers run `nbgrader autograde` and `nbgrader generate_feedback` at once without
+ever sharing a file; the single writer in course.merge then copies the results into
+the real gradebook.
+
+Grading settings added to the private nbgrader_config.py (see grading_config):
+- Execute.timeout: the per-cell limit (an infinite loop costs that cell only);
+- SurviveKernelDeath: nbgrader's Execute gives up on the whole notebook when the kernel
+  dies (os._exit, a segfault, the memory limit) and the student gets nothing; with it, the
+  cells that ran before keep their points, the cell that killed the kernel and the ones
+  after it get an error saying so (0 points for their tests);
+- feedback without the hidden tests' source (nbgrader's ClearHiddenTests); the one-line
+  messages they print stay in the cell output.
+"""
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nbclient.exceptions import DeadKernelError
+from nbformat.notebooknode import NotebookNode
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import Execute
+
+from . import notebooks
+from .layout import notebook_path
+
+KERNEL_DIED = "KernelDied"
+TIMEOUT = "CellTimeoutError"
+
+
+class SurviveKernelDeath:
+    """Mixin for nbgrader's Execute: a dead kernel ends execution, not the student's grade."""
+
+    _dead_at = None
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._dead_at = None
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if self._dead_at is not None:
+            if cell.cell_type == "code":
+                cell.outputs = [_error(f"not run: the kernel died at cell {self._dead_at}")]
+            return cell, resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._dead_at = index
+            cell.outputs.append(_error(f"the kernel died while running this cell (cell {index}): "
+                                       "the code exited Python, crashed or ran out of memory"))
+            return cell, resources
+
+
+def _error(message):
+    return NotebookNode(output_type="error", ename=KERNEL_DIED, evalue=message,
+                        traceback=[f"{KERNEL_DIED}: {message}"])
+
+
+def grading_config(c, timeout):
+    """Settings for a private grading course, applied at the end of its nbgrader_config.py."""
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.converters.autograde import Autograde
+    from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
+    c.Execute.timeout = timeout
+    configured = c.Autograde.get("autograde_preprocessors") or Autograde.autograde_preprocessors.default_value
+    chain = []
+    for step in configured:
+        if isinstance(step, str):
+            from traitlets.utils.importstring import import_item
+            step = import_item(step)
+        if isinstance(step, type) and issubclass(step, Execute) and not issubclass(step, SurviveKernelDeath):
+            step = type(f"{step.__name__}SurvivingKernelDeath", (SurviveKernelDeath, step), {})
+        chain.append(step)
+    c.Autograde.autograde_preprocessors = chain
+    c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+    c.ClearHiddenTests.enforce_metadata = False
+
+
+@dataclass
+class Result:
+    """What grading one submission produced (plain data: it crosses process boundaries)."""
+    student: str
+    assignment: str
+    notebook: str
+    timestamp: str | None = None                    # from the submission's timestamp.txt
+    grades: dict = field(default_factory=dict)      # grade_id -> (auto_score or None, max_score)
+    comments: dict = field(default_factory=dict)    # grade_id -> auto_comment
+    late_penalty: float | None = None
+    autograded: str | None = None                   # folder with the autograded notebook
+    feedback: str | None = None                     # folder with the feedback HTML
+    notes: list = field(default_factory=list)       # kernel died, timeouts (for the report)
+    problem: str | None = None                      # grading failed for this student
+    seconds: float = 0.0
+
+
+def run_app(converter, root, assignment, student=None, db_url=None):
+    """Run one nbgrader converter (Autograde, GenerateFeedback, ...) in this process.
+
+    Returns (success, log text). The converter reads root/nbgrader_config.py; nbgrader
+    changes the working directory while it runs, so one converter at a time per process.
+    """
+    import logging
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config.CourseDirectory.root = str(root)
+    if db_url:
+        config.CourseDirectory.db_url = db_url
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id = assignment
+    if student:
+        coursedir.student_id = student
+    log = logging.getLogger(f"course.autograde.{converter.__name__}")
+    log.propagate, log.level = False, logging.INFO
+    app = converter(coursedir=coursedir, config=config, log=log)
+    app.force = True
+    outcome = capture_log(app)
+    return outcome["success"], outcome.get("log", "") + outcome.get("error", "")
+
+
+def make_template(assignment, root, work, timeout):
+    """A small course in work/template-<assignment> with only that assignment generated."""
+    template = Path(work) / f"template-{assignment}"
+    shutil.rmtree(template, ignore_errors=True)
+    (template / "source").mkdir(parents=True)
+    shutil.copytree(Path(root) / "source" / assignment, template / "source" / assignment,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    config = (Path(root) / "nbgrader_config.py").read_text(encoding="utf-8")
+    config += ("\n\n# --- added by course.autograde: this is a private grading course ---\n"
+               "from course.autograde import grading_config as _grading_config\n"
+               f"_grading_config(c, timeout={int(timeout)})\n")
+    (template / "nbgrader_config.py").write_text(config, encoding="utf-8")
+    register(template, assignment)
+    return template
+
+
+def register(template, assignment, db_url=None):
+    """generate_assignment in the template: fills its gradebook, or the one at db_url."""
+    from nbgrader.converters import GenerateAssignment
+
+    ok, log = run_app(GenerateAssignment, template, assignment, db_url=db_url)
+    if not ok:
+        raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{log[-3000:]}")
+
+
+def grade(template, student, assignment, nb, timestamp, work):
+    """Autograde one normalized notebook in a private copy of the template; returns a Result."""
+    from nbgrader.converters import Autograde, GenerateFeedback
+
+    start = time.perf_counter()
+    name = notebook_path("source", assignment).stem
+    result = Result(student, assignment, name, timestamp)
+    private = Path(work) / "students" / f"{student}--{assignment}"
+    shutil.rmtree(private, ignore_errors=True)
+    shutil.copytree(template, private, ignore=shutil.ignore_patterns("release", "autograded", "feedback"))
+    submitted = private / "submitted" / student / assignment
+    submitted.mkdir(parents=True)
+    notebooks.write(nb, submitted / f"{name}.ipynb")
+    if timestamp:
+        (submitted / "timestamp.txt").write_text(timestamp, encoding="utf-8")
+
+    ok, log = run_app(Autograde, private, assignment, student)
+    autograded = private / "autograded" / student / assignment
+    if not ok or not (autograded / f"{name}.ipynb").exists():
+        result.problem = "nbgrader autograde failed: " + _last_error(log)
+        result.seconds = time.perf_counter() - start
+        return result
+    result.autograded = str(autograded)
+    result.notes = execution_notes(notebooks.read(autograded / f"{name}.ipynb"))
+
+    with Gradebook(f"sqlite:///{private / 'gradebook.db'}") as gb:
+        submission = gb.find_submission_notebook(name, assignment, student)
+        result.grades = {g.name: (g.auto_score, g.max_score) for g in submission.grades}
+        result.comments = {c.name: c.auto_comment for c in submission.comments}
+        result.late_penalty = submission.late_submission_penalty
+
+    ok, log = run_app(GenerateFeedback, private, assignment, student)
+    html = private / "feedback" / student / assignment
+    if ok and (html / f"{name}.html").exists():
+        result.feedback = str(html)
+    else:
+        result.notes.append("feedback failed: " + _last_error(log))
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def execution_notes(nb):
+    """One line per cell the grader had to stop: kernel deaths and timeouts."""
+    notes = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") != "error":
+                continue
+            label = f"cell {index}" + (f" ({notebooks.grade_id(cell)})" if notebooks.grade_id(cell) else "")
+            if output.ename == KERNEL_DIED and "while running" in output.evalue:
+                notes.append(f"the kernel died at {label}; the cells after it were not run")
+            elif output.ename == TIMEOUT:
+                notes.append(f"{label} was stopped by the time limit (infinite loop?)")
+    return notes
+
+
+def _last_error(log):
+    lines = [line for line in log.splitlines() if line.strip()]
+    errors = [line for line in lines if "Error" in line or "ERROR" in line]
+    return (errors or lines or ["no output"])[-1].strip()[:300]

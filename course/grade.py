@@ -1,0 +1,218 @@
+"""`python -m course grade`: intake, normalize, autograde in parallel, merge, report.
+
+    python -m course grade [ASSIGNMENT ...] [--from PATH] [--workers N] [--timeout S]
+                           [--db-url URL] [--no-sandbox]
+
+1. intake (course.intake): submitted/<student>/<assignment>/, or --from a folder/.zip;
+2. normalize (course.normalize) each file; the copies that get graded are kept in
+   grading/normalized/, the originals are never written;
+3. autograde (course.autograde): N workers, each submission in its own private course;
+4. merge (course.merge): this process alone writes the gradebook (CourseDirectory.db_url,
+   or --db-url, e.g. postgresql://user@host/backprop_lab) and autograded/, feedback/;
+5. report (course.report): grading/grades.csv, items.csv, report.html.
+Re-running grades everything again and overwrites the same rows: same inputs, same grades.
+"""
+import contextlib
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+from traitlets.config.loader import PyFileConfigLoader
+
+from . import autograde, intake, merge, normalize, notebooks, report
+from .layout import ROOT, notebook_path, present_assignments, tool_env
+
+
+@dataclass
+class Record:
+    """Everything the report says about one student's submission of one assignment."""
+    student: str
+    assignment: str
+    origin: str
+    log: list = field(default_factory=list)
+    problem: str | None = None
+    notes: list = field(default_factory=list)
+    score: float = 0.0
+    max_score: float = 0.0
+    seconds: float = 0.0
+
+
+def course_settings(root):
+    """(db_url, course_id) from the course's nbgrader_config.py."""
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    return config.CourseDirectory.db_url, config.CourseDirectory.course_id
+
+
+def require_sandbox(enabled):
+    """Ask course.sandbox (when it exists) whether grading may start; it exits if not."""
+    try:
+        from . import sandbox
+    except ImportError:
+        return
+    sandbox.require(enabled)
+
+
+def main(assignments=None, from_path=None, workers=None, timeout=30, db_url=None, sandbox=True,
+         root=ROOT, results=None, out=print):
+    """Grade every submission found; returns the list of Records (also written to the report)."""
+    start = time.perf_counter()
+    root = Path(root).resolve()
+    results = Path(results) if results else root / "grading"
+    workers = max(1, workers or os.cpu_count() or 1)
+    require_sandbox(sandbox)
+    configured_url, course_id = course_settings(root)
+    db_url = db_url or configured_url
+    assignments = list(assignments or present_assignments(root))
+    if not assignments:
+        raise SystemExit(f"no assignments to grade: {root / 'source'} holds no source notebooks")
+
+    if from_path:
+        found, skipped = intake.from_path(from_path, assignments)
+    else:
+        found, skipped = intake.from_submitted(root, assignments)
+    if not found:
+        where = from_path or root / "submitted"
+        raise SystemExit(f"no submissions found in {where} for {', '.join(assignments)}; expected "
+                         "submitted/<student>/<assignment>/<notebook>.ipynb or --from a folder/.zip")
+    needed = sorted({s.assignment for s in found})
+    env = tool_env(**({} if sandbox else {"BACKPROP_SANDBOX": "off"}))
+    out(f"grading {len(found)} submissions ({len({s.student for s in found})} students, "
+        f"{', '.join(needed)}) with {workers} workers, {timeout} s per cell, "
+        f"sandbox {'on' if sandbox else 'off'}")
+
+    work = Path(tempfile.mkdtemp(prefix="backprop-grade-"))
+    try:
+        with environment(env):
+            templates = {a: autograde.make_template(a, root, work, timeout) for a in needed}
+            for assignment in needed:  # the assignment's cells and hidden tests in the real gradebook
+                autograde.register(templates[assignment], assignment, db_url)
+        # fork: the workers start with nbgrader already imported
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                 initargs=(env,)) as pool:
+            records = _grade_all(found, templates, root, results, work, db_url, course_id, pool, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    seconds = time.perf_counter() - start
+    report.write(results, root, db_url, needed, records, skipped,
+                 {"sandbox": "on" if sandbox else "off (--no-sandbox)", "workers": workers,
+                  "timeout": timeout, "seconds": seconds}, env)
+    students = len({r.student for r in records})
+    problems = sum(1 for r in records if r.problem)
+    percent = 100 * sum(r.score for r in records) / max(1e-9, sum(r.max_score for r in records))
+    out(f"graded {len(records)} submissions of {students} students in {seconds:.0f} s "
+        f"({60 * students / seconds:.1f} students/min, {workers} workers): average {percent:.0f}%, "
+        f"{problems} with problems; report: {results / 'report.html'}")
+    return records
+
+
+def _start_worker(env):
+    """A grading worker: nbgrader's environment; kernels' chatter kept off the terminal."""
+    os.environ.clear()
+    os.environ.update(env)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+
+
+@contextlib.contextmanager
+def environment(env):
+    """os.environ replaced by env for the duration (nbgrader runs `alembic` from PATH)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _release_notebook(assignment, root, template):
+    path = notebook_path("release", assignment, root)
+    if not path.exists():  # no committed release (yet): the one just generated for grading
+        path = notebook_path("release", assignment, template)
+    return notebooks.read(path)
+
+
+def _grade_all(found, templates, root, results, work, db_url, course_id, pool, out):
+    """Normalize, autograde in the pool, merge here one by one; returns the Records."""
+    releases = {a: _release_notebook(a, root, templates[a]) for a in templates}
+    records, jobs = [], {}
+    normalized_dir = results / "normalized"
+    shutil.rmtree(normalized_dir, ignore_errors=True)
+    for sub in found:
+        name = notebook_path("source", sub.assignment).name
+        record = Record(sub.student, sub.assignment, sub.origin, list(sub.log))
+        records.append(record)
+        nb, log, problem = normalize.normalize(sub.data, sub.filename, releases[sub.assignment], name)
+        record.log += log
+        if problem:
+            record.problem = problem
+            merge.merge(autograde.Result(sub.student, sub.assignment, Path(name).stem, sub.timestamp,
+                                         problem=problem), db_url, course_id, root)
+            continue
+        notebooks.write(nb, normalized_dir / sub.student / sub.assignment / name)
+        future = pool.submit(autograde.grade, templates[sub.assignment], sub.student, sub.assignment,
+                             nb, sub.timestamp, work)
+        jobs[future] = record
+
+    progress = Progress(len(records), out)
+    for record in records:
+        if record.problem:
+            progress.step(failed=True)
+    for future in as_completed(jobs):
+        record = jobs[future]
+        try:
+            result = future.result()
+        except Exception as error:  # noqa: BLE001 - one broken submission never stops the class
+            result = autograde.Result(record.student, record.assignment,
+                                      Path(notebook_path("source", record.assignment)).stem,
+                                      problem=f"grading failed: {type(error).__name__}: {error}")
+        merge.merge(result, db_url, course_id, root)
+        record.problem, record.notes, record.seconds = result.problem, result.notes, result.seconds
+        record.score = sum(s or 0 for s, _ in result.grades.values())
+        progress.step(failed=bool(result.problem or result.notes))
+        shutil.rmtree(Path(work) / "students" / f"{record.student}--{record.assignment}", ignore_errors=True)
+    progress.close()
+    with Gradebook(db_url, course_id) as gb:
+        max_scores = {a: gb.find_assignment(a).max_score for a in templates}
+    for record in records:
+        record.max_score = max_scores[record.assignment]
+    return records
+
+
+class Progress:
+    """`[#####-----] 12/40 graded, 1 with problems, 0:42` redrawn in place (a line per 10% in logs)."""
+
+    def __init__(self, total, out):
+        self.total, self.done, self.failed, self.out = total, 0, 0, out
+        self.start = time.perf_counter()
+        self.tty = out is print and sys.stdout.isatty()
+        self.last_tenth = -1
+
+    def step(self, failed=False):
+        self.done += 1
+        self.failed += failed
+        elapsed = int(time.perf_counter() - self.start)
+        bar = "#" * (20 * self.done // self.total)
+        line = (f"[{bar:<20}] {self.done}/{self.total} graded, {self.failed} with problems, "
+                f"{elapsed // 60}:{elapsed % 60:02d}")
+        if self.tty:
+            sys.stdout.write("\r" + line)
+            sys.stdout.flush()
+        elif 10 * self.done // self.total != self.last_tenth:
+            self.last_tenth = 10 * self.done // self.total
+            self.out(line)
+
+    def close(self):
+        if self.tty:
+            sys.stdout.write("\n")
