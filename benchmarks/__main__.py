@@ -1,0 +1,77 @@
+"""python -m benchmarks [--quick] [--only NAME ...] [--results PATH]
+
+Runs every benchmark, prints its table, and (full run) rewrites benchmarks/RESULTS.md.
+--quick uses tiny sizes (1 repetition, a class of 2, 5 seeds) to prove the scripts work;
+it writes a results file only when --results is given.
+"""
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from . import autograde_cost, learning_quality, memory, report, slider_latency, student_runtime, throughput
+from .common import FULL, QUICK, Context, Table, load_average
+
+BENCHMARKS = {
+    "autograde_cost": autograde_cost,
+    "throughput": throughput,
+    "student_runtime": student_runtime,
+    "slider_latency": slider_latency,
+    "learning_quality": learning_quality,
+    "memory": memory,             # last: it reports what the others sampled
+}
+DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[2])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that every benchmark runs")
+    parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), metavar="NAME",
+                        help=f"run only these ({', '.join(BENCHMARKS)})")
+    parser.add_argument("--results", type=Path,
+                        help=f"write the results here (default for a full run: {DEFAULT_RESULTS})")
+    parser.add_argument("--keep", action="store_true", help="keep the throwaway courses (path printed)")
+    args = parser.parse_args(argv)
+    results = args.results or (None if args.quick else DEFAULT_RESULTS)
+
+    workdir = Path(tempfile.mkdtemp(prefix="backprop-bench-"))
+    ctx = Context(sizes=QUICK if args.quick else FULL, workdir=workdir, quick=args.quick)
+    started, load_before = time.perf_counter(), load_average()
+    tables = []
+    try:
+        for name in args.only or BENCHMARKS:
+            module = BENCHMARKS[name]
+            print(f"\n... {module.TITLE} (load average {load_average()})", flush=True)
+            begun = time.perf_counter()
+            try:
+                table = module.run(ctx)
+            except Exception as error:      # one broken benchmark must not hide the others
+                table = Table(module.TITLE, ["benchmark", "result"])
+                table.add(name, f"FAILED: {type(error).__name__}: {error}"[:300])
+                table.missed.append(f"{name} did not run: {type(error).__name__}: {error}"[:300])
+                traceback.print_exc()
+            table.notes.append(f"took {time.perf_counter() - begun:.0f} s")
+            tables.append(table)
+            print(table.markdown(), flush=True)
+    finally:
+        if args.keep:
+            print(f"throwaway courses kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    elapsed = time.perf_counter() - started
+    summary = report.targets_summary(tables)
+    print("\n" + summary)
+    print(f"\nall benchmarks took {elapsed:.0f} s")
+    if results:
+        text = report.results_markdown(tables, ctx, elapsed, load_before, load_average(), summary,
+                                       previous=results.read_text(encoding="utf-8") if results.exists() else "")
+        results.write_text(text, encoding="utf-8")
+        print(f"wrote {results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

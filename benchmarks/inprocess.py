@@ -1,0 +1,146 @@
+"""Run a notebook's code inside this process, the way a student's kernel would, but observable.
+
+    namespace, sliders = run_notebook(nb, after_cell=hook)
+
+- matplotlib uses the Agg backend; `plt.show()` renders every open figure to PNG and
+  closes it, which is what Jupyter's inline backend does, so a redraw costs what it
+  costs a student.
+- Every slider built with `interact`, `interactive` or `interactive_output` is
+  captured as a `Slider` (the callback and its widgets), so it can be called again
+  with other values, directly, without a browser.
+- NBGRADER_EXECUTION is unset (a student's run: widgets are built, demos run).
+- `after_cell(index, cell, namespace)` is called after each code cell.
+"""
+import contextlib
+import io
+import os
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from course import notebooks
+
+
+@dataclass
+class Slider:
+    """One captured widget callback: function(**values) retrains/redraws."""
+    name: str
+    function: callable
+    widgets: dict                      # argument name -> ipywidgets widget
+    cell: int                          # index of the cell that built it
+    cell_source: str = ""
+    defaults: dict = field(default_factory=dict)
+
+    def values_to_try(self, points):
+        """[(argument, value)]: `points` positions across each slider's range, one slider at a time."""
+        tries = []
+        for name, widget in self.widgets.items():
+            tries += [(name, value) for value in widget_positions(widget, points)]
+        return tries
+
+
+def widget_positions(widget, points):
+    """Values a student can reach with this widget, spread over its range."""
+    import ipywidgets
+    if isinstance(widget, ipywidgets.FloatLogSlider):
+        return [float(widget.base ** e) for e in np.linspace(widget.min, widget.max, points)]
+    if isinstance(widget, (ipywidgets.IntSlider, ipywidgets.BoundedIntText)):
+        return sorted({int(round(v)) for v in np.linspace(widget.min, widget.max, points)})
+    if hasattr(widget, "min") and hasattr(widget, "max"):
+        return [float(v) for v in np.linspace(widget.min, widget.max, points)]
+    if hasattr(widget, "options") and widget.options:
+        options = [o[1] if isinstance(o, tuple) else o for o in widget.options]
+        return options[:max(points, 2)]
+    if isinstance(widget.value, bool):
+        return [False, True]
+    return [widget.value]
+
+
+def inline_show(*args, **kwargs):
+    """plt.show() as Jupyter's inline backend does it: every open figure to PNG, then closed.
+
+    The time it takes is added to inline_show.seconds (the cost of drawing)."""
+    import time
+    import matplotlib.pyplot as plt
+    start = time.perf_counter()
+    for number in plt.get_fignums():
+        plt.figure(number).canvas.print_figure(io.BytesIO(), format="png", bbox_inches="tight")
+    plt.close("all")
+    inline_show.seconds += time.perf_counter() - start
+
+
+inline_show.seconds = 0.0
+
+
+def strip_magics(source):
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+@contextlib.contextmanager
+def student_session():
+    """Agg + inline-like show, widgets captured, NBGRADER_EXECUTION unset; yields the captured list."""
+    import ipywidgets
+    import matplotlib
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    from ipywidgets.widgets import interaction
+
+    captured = []
+    original_init = interaction.interactive.__init__
+    original_output = interaction.interactive_output
+
+    def capturing_init(self, function, *args, **kwargs):
+        original_init(self, function, *args, **kwargs)
+        widgets = {w._kwarg: w for w in self.kwargs_widgets if hasattr(w, "_kwarg")}
+        captured.append((function, widgets))
+
+    def capturing_output(function, controls):
+        captured.append((function, dict(controls)))
+        return original_output(function, controls)
+
+    saved_env = os.environ.pop("NBGRADER_EXECUTION", None)
+    saved_show = plt.show
+    interaction.interactive.__init__ = capturing_init
+    interaction.interactive_output = ipywidgets.interactive_output = capturing_output
+    plt.show = inline_show
+    try:
+        yield captured
+    finally:
+        interaction.interactive.__init__ = original_init
+        interaction.interactive_output = ipywidgets.interactive_output = original_output
+        plt.show = saved_show
+        plt.close("all")
+        if saved_env is not None:
+            os.environ["NBGRADER_EXECUTION"] = saved_env
+
+
+def run_notebook(nb, after_cell=None):
+    """Execute every code cell of `nb` in one namespace; returns (namespace, [Slider])."""
+    import matplotlib.pyplot as plt
+    namespace = {"__name__": "__main__"}
+    sliders = []
+    with student_session() as captured, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            before = len(captured)
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                try:
+                    exec(compile(strip_magics(cell.source), f"<cell {index}>", "exec"), namespace)
+                except Exception as error:
+                    raise RuntimeError(f"cell {index} raised {type(error).__name__}: {error}") from error
+                inline_show()      # the inline backend flushes figures left open at the end of a cell
+            for function, widgets in captured[before:]:
+                sliders.append(Slider(getattr(function, "__name__", "callback"), function, widgets, index,
+                                      cell.source, {name: w.value for name, w in widgets.items()}))
+            if after_cell:
+                after_cell(index, cell, namespace)
+        plt.close("all")
+    return namespace, sliders
+
+
+def is_graded(cell):
+    """A cell nbgrader manages (solution or test): not part of the notebook's own demo."""
+    return bool(notebooks.grade_id(cell))

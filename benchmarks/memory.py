@@ -1,0 +1,42 @@
+"""6. Memory: peak resident memory of a grading worker and of a student's kernel.
+
+The other benchmarks sample memory while they run (common.TreeSampler, every 50 ms,
+the process and all its descendants): benchmark 1 samples each `nbgrader autograde`
+(nbgrader's process + the kernel it starts), benchmark 3 each student kernel,
+benchmark 2 the whole `course grade` tree. This module reports those peaks; run on
+its own (`--only memory`) it measures one of each itself.
+"""
+from .common import FLOOR, Table, filled_release_notebook, megabytes
+
+TITLE = "6. Memory (peak resident set size, sampled every 50 ms)"
+
+
+def measure(ctx):
+    """One autograde and one student run per present notebook, when no other benchmark ran."""
+    from .student_runtime import execute
+    base = ctx.course()
+    chosen, _ = ctx.select(lambda a: (base.generate(a), filled_release_notebook(a, ctx.root)))
+    course = base.copy("memory") if chosen else None
+    for assignment in chosen:
+        nb = filled_release_notebook(assignment, ctx.root)
+        course.submit("memory", assignment, course.reference_submission(assignment))
+        _, sampler = course.autograde(assignment, "memory")
+        ctx.record_memory(f"grading worker: nbgrader autograde + kernel, {assignment}", sampler)
+        _, _, kernel = execute(nb, ctx)
+        if kernel:
+            ctx.record_memory(f"student kernel: {assignment} run top to bottom", kernel)
+
+
+def run(ctx):
+    table = Table(TITLE, ["process", "peak RSS (sum over the process tree)", "largest single processes"])
+    if not ctx.memory:
+        measure(ctx)
+    if not ctx.memory:
+        table.add_missing("grading worker and student kernel", "no notebook written yet")
+        return table
+    for what, peak, roles in ctx.memory:
+        if FLOOR not in what:
+            table.add(what, megabytes(peak), roles)
+    table.notes.append("RSS counts shared pages once per process, so a tree's sum is an upper bound; "
+                       "a peak shorter than 50 ms can be missed.")
+    return table

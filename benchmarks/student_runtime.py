@@ -1,0 +1,111 @@
+"""3. Student run time: each reference-filled release notebook, top to bottom, as a student runs it.
+
+nbclient executes the notebook in a fresh kernel with NBGRADER_EXECUTION unset (so
+widgets are built and demos run) and matplotlib's inline backend (as in Jupyter);
+the wall time includes kernel start and shutdown. nbclient records when each cell
+started and finished (cell metadata `execution`), which gives the time of the cells
+that train a network (any cell that calls `train` or `train_softmax`).
+"""
+import ast
+import os
+import tempfile
+import time
+
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from .common import Table, TreeSampler, cell_timings, filled_release_notebook, median, seconds
+
+TITLE = "3. Student run time (reference-filled release notebook, top to bottom with nbclient)"
+TOTAL_TARGET = 10.0
+TRAINING_TARGET = 3.0
+TRAINING_FUNCTIONS = {"train", "train_softmax"}
+
+
+def calls_training(source):
+    """Does this cell's code call train() or train_softmax() (directly or in a function it defines)?"""
+    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in TRAINING_FUNCTIONS:
+                return True
+    return False
+
+
+def execute(nb, ctx):
+    """Run once; returns (wall seconds, executed notebook, kernel memory sampler or None)."""
+    kernel = {}
+
+    def on_cell_start(**_):
+        if "sampler" not in kernel:
+            kernel["sampler"] = TreeSampler(client.km.provisioner.process.pid).__enter__()
+
+    saved = {k: os.environ.pop(k) for k in ("NBGRADER_EXECUTION", "MPLBACKEND") if k in os.environ}
+    try:
+        with tempfile.TemporaryDirectory(dir=ctx.workdir) as cwd:
+            client = NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=True,
+                                    resources={"metadata": {"path": cwd}}, on_cell_start=on_cell_start)
+            start = time.perf_counter()
+            try:
+                executed = client.execute()
+            finally:
+                elapsed = time.perf_counter() - start
+                if "sampler" in kernel:
+                    kernel["sampler"].__exit__(None, None, None)
+    finally:
+        os.environ.update(saved)
+    return elapsed, executed, kernel.get("sampler")
+
+
+def run(ctx):
+    table = Table(TITLE, ["notebook", "median total", "kernel start/stop", "cells", "training cells",
+                          "slowest cell", "target", "met"])
+    chosen, left_out = ctx.select(lambda a: filled_release_notebook(a, ctx.root))
+    for assignment in ctx.assignments():
+        if assignment in left_out:
+            table.add_unmeasured({assignment: left_out[assignment]})
+            continue
+        nb = filled_release_notebook(assignment, ctx.root)
+        runs, peak = [], None
+        try:
+            for _ in range(ctx.sizes.runtime_reps):
+                elapsed, executed, sampler = execute(nb, ctx)
+                timings = cell_timings(executed)
+                training = sum(t for index, _, t in timings if calls_training(executed.cells[index].source))
+                slowest = max(timings, key=lambda t: t[2])[1:]
+                runs.append((elapsed, sum(t for _, _, t in timings), training, slowest))
+                if sampler and (peak is None or sampler.peak_total > peak.peak_total):
+                    peak = sampler
+        except CellExecutionError as error:
+            table.add(assignment, "FAILED", "", "", "", first_error_line(error), "", "NO")
+            table.missed.append(f"student run of {assignment}: the reference-filled notebook raised an error")
+            continue
+        if peak:
+            ctx.record_memory(f"student kernel: {assignment} run top to bottom", peak)
+        total = median([r[0] for r in runs])
+        cells = median([r[1] for r in runs])
+        training = median([r[2] for r in runs])
+        slowest = max((r[3] for r in runs), key=lambda t: t[1])
+        has_training = any(calls_training(c.source) for c in nb.cells if c.cell_type == "code")
+        met_total = table.verdict(f"student run time of {assignment}", total < TOTAL_TARGET, seconds(total),
+                                  f"< {TOTAL_TARGET:g} s", why=f"slowest cell {slowest[0]} ({seconds(slowest[1])})")
+        met_training = table.verdict(f"training time in {assignment}", training < TRAINING_TARGET,
+                                     seconds(training), f"< {TRAINING_TARGET:g} s") if has_training else "—"
+        table.add(assignment, seconds(total), seconds(total - cells), seconds(cells),
+                  seconds(training) if has_training else "no training cell",
+                  f"{slowest[0]}: {seconds(slowest[1])}",
+                  f"< {TOTAL_TARGET:g} s total, < {TRAINING_TARGET:g} s training",
+                  "yes" if {met_total, met_training} <= {"yes", "—"} else "NO")
+    table.notes.append(f"median of {ctx.sizes.runtime_reps} run(s); 'kernel start/stop' = total minus the "
+                       "cells' own time (nbclient's execute_input → execute_reply timestamps).")
+    return table
+
+
+def first_error_line(error):
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    return (lines[-1] if lines else "error")[:120]

@@ -1,0 +1,127 @@
+"""2. Class throughput: students per minute for a simulated class, all five assignments.
+
+Three ways to grade the same class, each in its own copy of a throwaway course:
+- plain nbgrader: `nbgrader autograde <assignment>` for each assignment in turn (nbgrader
+  grades every submitted student one after another: the reference);
+- `python -m course grade --workers 1`;
+- `python -m course grade --workers 2`.
+The class mixes complete, half-done and unfinished submissions, so grades differ from
+student to student; every cell's score must be identical across the three.
+"""
+import subprocess
+import sys
+
+from course import notebooks
+
+from .common import Missing, Table, last_line, run_sampled, seconds, source_notebook
+
+TITLE = "2. Class throughput (simulated class, all five assignments)"
+TARGET = 1.8
+KINDS = ("complete", "half done", "unfinished", "complete")
+
+
+def submission(course, assignment, kind):
+    """The release notebook with all, the first half, or none of its solutions filled in."""
+    codes = notebooks.reference_solutions(source_notebook(assignment, course.source_root))
+    if kind == "half done":
+        codes = dict(list(codes.items())[:len(codes) // 2])
+    elif kind == "unfinished":
+        codes = {}
+    return notebooks.fill_solutions(course.release_notebook(assignment), codes)
+
+
+def build_class(course, assignments, size):
+    """Submit the class into `course`; returns the student ids."""
+    students = [f"student{i:03d}" for i in range(size)]
+    forms = {(a, kind): submission(course, a, kind) for a in assignments for kind in set(KINDS)}
+    for i, student in enumerate(students):
+        for assignment in assignments:
+            course.submit(student, assignment, forms[(assignment, KINDS[i % len(KINDS)])])
+    return students
+
+
+def course_grade_help():
+    """`python -m course grade --help`; raises Missing while the command has not landed."""
+    result = subprocess.run([sys.executable, "-m", "course", "grade", "--help"], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise Missing("`python -m course grade` has not landed (issue 5): " + last_line(result.stderr))
+    return result.stdout
+
+
+# `course grade` grades the repository's own course (course.layout.ROOT); until it takes a
+# --root option, the benchmark calls the function behind the command with the throwaway course.
+VIA_FUNCTION = ("import sys; from course.grade import main; "
+                "main(sys.argv[3:] or None, workers=int(sys.argv[1]), root=sys.argv[2])")
+
+
+def grade_with_course(course, assignments, workers, help_text):
+    """Grade the course's submitted/ with `course grade --workers N`; returns (seconds, sampler)."""
+    if "--root" in help_text:
+        command = [sys.executable, "-m", "course", "grade", *assignments, "--workers", str(workers),
+                   "--root", str(course.root)]
+    else:
+        command = [sys.executable, "-c", VIA_FUNCTION, str(workers), str(course.root), *assignments]
+    elapsed, result, sampler = run_sampled(command, course.root)
+    if result.returncode != 0:
+        raise RuntimeError(f"course grade --workers {workers} failed: {last_line(result.stderr or result.stdout)}")
+    return elapsed, sampler
+
+
+def run(ctx):
+    table = Table(TITLE, ["grader", "class", "wall time", "students / minute", "× plain nbgrader",
+                          "same grades as plain nbgrader", "target", "met"])
+    base = ctx.course()
+    assignments, left_out = ctx.select(base.generate)
+    absent = [f"{assignment} ({why})" for assignment, why in left_out.items()]
+    if not assignments:
+        table.add_missing("plain nbgrader autograde", "no assignment has a source notebook yet")
+        return table
+    size = ctx.sizes.class_size
+    described = f"{size} students × {len(assignments)} assignment(s)"
+    if absent:
+        table.notes.append("graded without " + "; ".join(absent))
+
+    plain = base.copy("throughput_plain")
+    students = build_class(plain, assignments, size)
+    plain_time = sum(plain.autograde(assignment)[0] for assignment in assignments)
+    reference_scores = plain.scores(assignments, students)
+    plain_rate = size / plain_time * 60
+    table.add("plain nbgrader autograde, one assignment after another", described, seconds(plain_time),
+              f"{plain_rate:.1f}", "1.00×", "(reference)", "", "")
+
+    try:
+        help_text, why = course_grade_help(), None
+    except Missing as missing:
+        help_text, why = "", str(missing)
+    for workers in (1, 2):
+        label = f"course grade --workers {workers}"
+        if why:
+            table.add_missing(label, why)
+            continue
+        graded = base.copy(f"throughput_workers{workers}")
+        build_class(graded, assignments, size)
+        try:
+            elapsed, sampler = grade_with_course(graded, assignments, workers, help_text)
+        except RuntimeError as error:
+            table.add(label, described, "FAILED", "", "", "", "", "NO")
+            table.missed.append(f"{label}: {error}")
+            continue
+        ctx.record_memory(f"course grade --workers {workers}: whole process tree, {described}", sampler)
+        scores = graded.scores(assignments, students)
+        same = scores == reference_scores
+        differing = sum(scores.get(k) != v for k, v in reference_scores.items())
+        rate = size / elapsed * 60
+        ratio = rate / plain_rate
+        target, met = ("", "")
+        if workers == 2:
+            target = f"≥ {TARGET}× plain nbgrader"
+            met = table.verdict("course grade --workers 2 throughput", ratio >= TARGET, f"{ratio:.2f}×", target,
+                                why=f"{seconds(elapsed)} against {seconds(plain_time)} for plain nbgrader")
+        if not same:
+            table.missed.append(f"{label}: grades differ from plain nbgrader's in {differing} graded cell(s)")
+            met = "NO"
+        table.add(label, described, seconds(elapsed), f"{rate:.1f}", f"{ratio:.2f}×",
+                  "yes" if same else f"NO ({differing} cells differ)", target, met)
+    table.notes.append("class: " + ", ".join(f"{KINDS.count(k)}/{len(KINDS)} {k}" for k in dict.fromkeys(KINDS))
+                       + " (solutions from the reference, stubs otherwise); grades compared cell by cell.")
+    return table

@@ -1,0 +1,132 @@
+"""The benchmarks keep working: `python -m benchmarks --quick` end to end, and their building blocks.
+
+No timing is asserted here (speed is what benchmarks/RESULTS.md reports); these tests check
+that every table is produced with its rows and columns, and that what the tables are
+computed from is right.
+"""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from benchmarks import (autograde_cost, learning_quality, memory, slider_latency, student_runtime,
+                        throughput)
+from benchmarks.common import SKIPPED, Table, percentile
+from benchmarks.inprocess import widget_positions
+from course import reference
+from course.data import xor
+from course.layout import ASSIGNMENTS, ROOT
+
+
+def markdown_tables(text):
+    """{title: (columns, rows)} of every '### title' table in a Markdown text."""
+    tables, lines = {}, text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("### "):
+            columns = [c.strip() for c in lines[i + 2].strip("|").split("|")]
+            rows = []
+            for row in lines[i + 4:]:
+                if not row.startswith("|"):
+                    break
+                rows.append([c.strip() for c in row.strip("|").split("|")])
+            tables[line[4:]] = (columns, rows)
+    return tables
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    results = tmp_path_factory.mktemp("bench") / "RESULTS.md"
+    committed = (ROOT / "benchmarks" / "RESULTS.md")
+    before = committed.read_bytes() if committed.exists() else None
+    run = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--results", str(results)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    after = committed.read_bytes() if committed.exists() else None
+    return run.stdout, results.read_text(encoding="utf-8"), before == after
+
+
+def assignment_rows_complete(rows):
+    """Every assignment has exactly one row, measured, missing or skipped."""
+    assert [row[0] for row in rows] == list(ASSIGNMENTS)
+    for row in rows:
+        assert row[1] and (row[1].startswith(("not available yet:", SKIPPED)) or row[1][0].isdigit()), row
+
+
+def test_quick_run_prints_every_table_with_its_columns(quick_run):
+    stdout, results, _ = quick_run
+    tables = markdown_tables(results)
+    expected = {module.TITLE for module in (autograde_cost, throughput, student_runtime, slider_latency,
+                                            learning_quality, memory)}
+    assert set(tables) == expected
+    for title in expected:
+        assert f"### {title}" in stdout
+        columns, rows = tables[title]
+        assert rows, f"{title}: no rows"
+        assert all(len(row) == len(columns) for row in rows), title
+        assert not any("FAILED" in cell for row in rows for cell in row), f"{title}: {rows}"
+
+
+def test_quick_run_has_a_row_for_every_subject(quick_run):
+    tables = markdown_tables(quick_run[1])
+    columns, rows = tables[autograde_cost.TITLE]
+    assert columns[:4] == ["notebook", "median autograde", "floor (1-cell notebook)", "× floor"]
+    assignment_rows_complete(rows)
+    assignment_rows_complete(tables[student_runtime.TITLE][1])
+    labels = [row[0] for row in tables[throughput.TITLE][1]]
+    assert labels[0].startswith("plain nbgrader")
+    assert labels[1:] == ["course grade --workers 1", "course grade --workers 2"]
+    assert {row[0] for row in tables[slider_latency.TITLE][1]} == set(slider_latency.ASSIGNMENTS)
+    assert [row[0][:7] for row in tables[learning_quality.TITLE][1]] == ["04 XOR", "05 iris"]
+
+
+def test_quick_run_states_targets_and_leaves_committed_results_alone(quick_run):
+    _, results, committed_untouched = quick_run
+    assert "## Targets" in results and "Machine:" in results and "Load average" in results
+    assert "quick (tiny sizes: not representative)" in results
+    assert committed_untouched, "--quick must not rewrite benchmarks/RESULTS.md"
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce"])
+def test_epoch_tracking_loop_is_reference_train(loss):
+    X, y = xor()
+    params, _ = reference.train(X, y, 4, 2.0, 600, seed=3, loss=loss)
+    tracked, solved_after = learning_quality.train_tracking(X, y, 4, 2.0, 600, seed=3, loss=loss)
+    assert all(np.array_equal(params[k], tracked[k]) for k in params)
+    # all four right after `solved_after` updates, and not one update earlier
+    assert 0 < solved_after < 600
+    at, _ = learning_quality.train_tracking(X, y, 4, 2.0, solved_after, seed=3, loss=loss)
+    assert np.all(reference.predict(X, at) == y)
+    before, _ = learning_quality.train_tracking(X, y, 4, 2.0, solved_after - 1, seed=3, loss=loss)
+    assert not np.all(reference.predict(X, before) == y)
+
+
+def test_epoch_tracking_reports_an_unsolved_run_as_none():
+    X, y = xor()
+    _, solved_after = learning_quality.train_tracking(X, y, 4, 2.0, 3, seed=3)
+    assert solved_after is None
+
+
+def test_training_cells_are_recognised():
+    assert student_runtime.calls_training("params, losses = train(X, y, 3, 1.0, 500)")
+    assert student_runtime.calls_training("def show(lr):\n    p, l = train_softmax(X, Y, 8, lr, 100)\n")
+    assert not student_runtime.calls_training("def train(X, y):\n    pass")
+    assert not student_runtime.calls_training("%matplotlib inline\nplt.plot(losses)")
+
+
+def test_slider_positions_cover_the_range():
+    import ipywidgets
+    log = widget_positions(ipywidgets.FloatLogSlider(value=1.0, base=10, min=-2, max=1), 4)
+    assert log[0] == pytest.approx(0.01) and log[-1] == pytest.approx(10.0)
+    assert widget_positions(ipywidgets.IntSlider(value=8, min=1, max=32), 3) == [1, 16, 32]
+    assert widget_positions(ipywidgets.Dropdown(options=["mse", "bce"], value="mse"), 2) == ["mse", "bce"]
+
+
+def test_tables_say_why_a_row_has_no_numbers():
+    table = Table("t", ["what", "number", "met"])
+    table.add_missing("04_optimization", "source/04_optimization/optimization.ipynb not written yet")
+    assert table.rows[0] == ["04_optimization", "not available yet: source/04_optimization/optimization.ipynb "
+                             "not written yet", ""]
+    assert table.verdict("speed", False, "2 s", "< 1 s", why="slow cell") == "NO"
+    assert table.missed == ["speed: 2 s against a target of < 1 s — slow cell"]
+    assert percentile([1, 2, 3, 4, 5], 95) == pytest.approx(4.8)
