@@ -1,4 +1,6 @@
 """The course's data sets, and the notebook cells that carry them (a Colab notebook gets no files)."""
+from pathlib import Path
+
 import numpy as np
 
 XOR_X = [[0, 0], [0, 1], [1, 0], [1, 1]]
@@ -26,8 +28,6 @@ def xor_data_cell():
 # and each of the 150 lines after it is one flower:
 #     sepal length, sepal width, petal length, petal width (cm, one decimal), label
 # The rows are grouped by species (50 setosa, then 50 versicolor, then 50 virginica).
-from pathlib import Path  # noqa: E402
-
 IRIS_CSV = Path(__file__).resolve().parent / "data" / "iris.csv"
 IRIS_FEATURES = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
 
