@@ -1,4 +1,4 @@
-"""The command line: python -m course {release,check} [ASSIGNMENT ...] (also installed as `course`)."""
+"""The command line: python -m course {release,check,grade,demo} ... (also installed as `course`)."""
 import argparse
 import sys
 
@@ -15,7 +15,21 @@ def main(argv=None):
     check = commands.add_parser("check", help="run every source notebook: solutions pass, stubs fail")
     check.add_argument("assignments", nargs="*", choices=[[]] + list(ASSIGNMENTS), metavar="ASSIGNMENT")
 
-    commands.add_parser("demo", help="the README's main job: release, then check every notebook")
+    grade = commands.add_parser("grade", help="grade submitted/ (or --from a folder/.zip) in parallel, "
+                                "with feedback and a report in grading/")
+    grade.add_argument("assignments", nargs="*", choices=[[]] + list(ASSIGNMENTS), metavar="ASSIGNMENT")
+    grade.add_argument("--from", dest="from_path", metavar="PATH",
+                       help="a folder or .zip of notebooks: <student>_<notebook>.ipynb or <student>/<file>")
+    grade.add_argument("--workers", type=int, default=None, help="submissions graded at once (default: cores)")
+    grade.add_argument("--timeout", type=int, default=30, help="seconds one cell may run (default 30)")
+    grade.add_argument("--db-url", default=None, help="gradebook SQLAlchemy URL (default: nbgrader_config.py's)")
+    grade.add_argument("--no-sandbox", dest="sandbox", action="store_false",
+                       help="run student code without the sandbox (logged in the report)")
+
+    demo = commands.add_parser("demo", help="the README's main job: release, simulate a class, grade it")
+    demo.add_argument("--students", type=int, default=32, help="size of the simulated class (default 32)")
+    demo.add_argument("--workers", type=int, default=None, help="submissions graded at once (default: cores)")
+    demo.add_argument("--no-sandbox", dest="sandbox", action="store_false", help="grade without the sandbox")
 
     args = parser.parse_args(argv)
     if args.command == "release":
@@ -26,12 +40,15 @@ def main(argv=None):
         from .check import check as run
         reports = run(args.assignments or None)
         return 1 if any(r.problems for r in reports) or not reports else 0
+    if args.command == "grade":
+        from .grade import main as run
+        run(args.assignments or None, from_path=args.from_path, workers=args.workers, timeout=args.timeout,
+            db_url=args.db_url, sandbox=args.sandbox)
+        return 0
     if args.command == "demo":
-        from .check import check as run_check
-        from .release import release as run_release
-        run_release()
-        reports = run_check()
-        return 1 if any(r.problems for r in reports) else 0
+        from .demo import main as run
+        run(students=args.students, workers=args.workers, sandbox=args.sandbox)
+        return 0
     return 2
 
 

@@ -102,9 +102,9 @@ def main(assignments=None, from_path=None, workers=None, timeout=30, db_url=None
         shutil.rmtree(work, ignore_errors=True)
 
     seconds = time.perf_counter() - start
-    report.write(results, root, db_url, needed, records, skipped,
+    report.write(results, db_url, needed, records, skipped,
                  {"sandbox": "on" if sandbox else "off (--no-sandbox)", "workers": workers,
-                  "timeout": timeout, "seconds": seconds}, env)
+                  "timeout": timeout, "seconds": seconds})
     students = len({r.student for r in records})
     problems = sum(1 for r in records if r.problem)
     percent = 100 * sum(r.score for r in records) / max(1e-9, sum(r.max_score for r in records))

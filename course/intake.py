@@ -142,7 +142,8 @@ def from_submitted(root, assignments):
                 files.append(_File(path.relative_to(base).parts, (path.stat().st_mtime,), path.read_bytes))
     submissions, problems = _collect(files, assignments, "submitted")
     for sub in submissions:
-        stamp = base / sub.student / sub.assignment / "timestamp.txt"
+        stamp = Path(root) / sub.origin
+        stamp = stamp.parent / "timestamp.txt"
         if stamp.is_file():
             sub.timestamp = stamp.read_text(encoding="utf-8").strip() or None
     return submissions, problems

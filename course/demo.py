@@ -1,0 +1,235 @@
+"""`python -m course demo`: release the course, simulate a class, grade it, show the grades.
+
+The class (deterministic: the same every run) is built from the release notebooks
+filled with the reference solutions of source/, then changed the way real students
+change them:
+
+  correct          every solution as in source/
+  different        correct, written another way (np.dot, tanh, loops, a - a**2, ...)
+  mistake:<what>   one typical error (derivative at the pre-activation, missing 1/n,
+                   a flipped sign, sum instead of mean, no max shift in softmax, ...)
+  unfinished       only the first solution cells done, the rest left as stubs
+  colab            correct or with a mistake, saved by Colab (nbformat 4.0, colab
+                   metadata, widgets without state), renamed ("Copy of forward.ipynb",
+                   "forward (1).ipynb", "forward.ipynb.json"); some lost their nbgrader metadata
+  infinite loop    one function never returns (stopped by the per-cell time limit)
+  damaged          a file cut off in the middle of the download
+
+Each student hands in two of the assignments (all five are represented) in one
+.zip as an LMS would give it (``<student>_<file name>``), graded with
+``course grade --from`` into demo/ (git-ignored; its own gradebook, so the course's
+real gradebook is never touched).
+"""
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import nbformat
+
+from . import grade, notebooks, report
+from .layout import ASSIGNMENTS, ROOT, notebook_path, present_assignments
+from .release import generate
+
+NAMES = ["ada", "alan", "barbara", "claude", "dijkstra", "edsger", "emmy", "fei_fei", "geoffrey", "grace",
+         "hedy", "ian", "judea", "katherine", "ken", "leslie", "linus", "margaret", "marvin", "niklaus",
+         "radia", "richard", "rosalind", "shafi", "sophie", "tim", "tu_youyou", "vint", "yann", "yoshua",
+         "yukihiro", "zhang_heng", "andrej", "fran", "guido", "hal"]
+
+# Wrong versions of graded functions: appended after the student's code, they replace it.
+MISTAKES = {
+    "sigmoid": ("exp(z) instead of exp(-z)", "def sigmoid(z):\n    return 1 / (1 + np.exp(z))"),
+    "init_params": ("weights not scaled by 1/sqrt(fan_in)",
+                    "def init_params(n_in, n_hidden, n_out, rng):\n"
+                    "    return {'W1': rng.normal(0, 1, (n_in, n_hidden)), 'b1': np.zeros((1, n_hidden)),\n"
+                    "            'W2': rng.normal(0, 1, (n_hidden, n_out)), 'b2': np.zeros((1, n_out))}"),
+    "linear": ("bias forgotten", "def linear(X, W, b):\n    return X @ W"),
+    "mse_loss": ("sum instead of mean", "def mse_loss(y, y_hat):\n    return float(np.sum((y_hat - y) ** 2))"),
+    "sigmoid_derivative": ("derivative taken at the pre-activation",
+                           "def sigmoid_derivative(a):\n    s = 1 / (1 + np.exp(-a))\n    return s * (1 - s)"),
+    "mse_loss_grad": ("missing 1/n", "def mse_loss_grad(y, y_hat):\n    return 2.0 * (y_hat - y)"),
+    "backward": ("hidden sigmoid derivative forgotten",
+                 "def backward(X, y, params, cache):\n"
+                 "    A1, A2 = cache['A1'], cache['A2']\n"
+                 "    dZ2 = 2.0 * (A2 - y) / y.size * A2 * (1 - A2)\n"
+                 "    dZ1 = dZ2 @ params['W2'].T\n"
+                 "    return {'W1': X.T @ dZ1, 'b1': dZ1.sum(axis=0, keepdims=True),\n"
+                 "            'W2': A1.T @ dZ2, 'b2': dZ2.sum(axis=0, keepdims=True)}"),
+    "numerical_gradient": ("one-sided difference",
+                           "def numerical_gradient(f, x, eps=1e-5):\n"
+                           "    grad = np.zeros_like(x, dtype=float)\n"
+                           "    base = f(x)\n"
+                           "    for i in np.ndindex(x.shape):\n"
+                           "        old = x[i]\n        x[i] = old + eps\n"
+                           "        grad[i] = (f(x) - base) / eps\n        x[i] = old\n"
+                           "    return grad"),
+    "update_params": ("flipped sign", "def update_params(params, grads, lr):\n"
+                                      "    return {k: params[k] + lr * grads[k] for k in params}"),
+    "bce_loss": ("log of 0", "def bce_loss(y, y_hat):\n"
+                             "    return float(-np.mean(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat)))"),
+    "bce_loss_grad": ("missing 1/n", "def bce_loss_grad(y, y_hat):\n"
+                                     "    p = np.clip(y_hat, 1e-12, 1 - 1e-12)\n    return (p - y) / (p * (1 - p))"),
+    "one_hot": ("sized from the labels", "def one_hot(labels, n_classes):\n"
+                                         "    labels = np.asarray(labels).ravel().astype(int)\n"
+                                         "    Y = np.zeros((labels.size, labels.max() + 1))\n"
+                                         "    Y[np.arange(labels.size), labels] = 1.0\n    return Y"),
+    "softmax": ("no max shift", "def softmax(Z):\n    e = np.exp(Z)\n    return e / e.sum(axis=1, keepdims=True)"),
+    "cross_entropy": ("summed instead of averaged",
+                      "def cross_entropy(Y, P, eps=1e-12):\n"
+                      "    return float(-np.sum(Y * np.log(np.clip(P, eps, 1.0))))"),
+    "softmax_cross_entropy_grad": ("missing 1/n", "def softmax_cross_entropy_grad(Y, P):\n    return P - Y"),
+    "accuracy": ("compares with one-hot rows", "def accuracy(labels, P):\n"
+                                               "    return float(np.mean(np.argmax(P, axis=0)[:1] == labels))"),
+}
+
+# Correct versions written another way.
+ALTERNATIVES = {
+    "sigmoid": "def sigmoid(z):\n    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))",
+    "linear": "def linear(X, W, b):\n    return np.dot(X, W) + b",
+    "mse_loss": "def mse_loss(y, y_hat):\n    diff = y_hat - y\n    return float(np.square(diff).mean())",
+    "sigmoid_derivative": "def sigmoid_derivative(a):\n    return a - a ** 2",
+    "mse_loss_grad": "def mse_loss_grad(y, y_hat):\n    return (y_hat - y) * (2.0 / y.size)",
+    "update_params": "def update_params(params, grads, lr):\n"
+                     "    new = {}\n    for name, value in params.items():\n"
+                     "        new[name] = value - lr * grads[name]\n    return new",
+    "softmax": "def softmax(Z):\n    shifted = Z - np.max(Z, axis=1, keepdims=True)\n"
+               "    e = np.exp(shifted)\n    return e / np.sum(e, axis=1, keepdims=True)",
+    "accuracy": "def accuracy(labels, P):\n    labels = np.asarray(labels).ravel()\n"
+                "    return float(sum(int(np.argmax(row) == label) for row, label in zip(P, labels)) / len(labels))",
+}
+
+COLAB_NAMES = ["Copy of {}.ipynb", "{} (1).ipynb", "{}.ipynb.json"]
+
+
+def defined_functions(code):
+    return [line.split("(")[0][4:].strip() for line in code.splitlines() if line.startswith("def ")]
+
+
+def profiles(count):
+    """The class: (student, kind) pairs, a realistic mix, the same every time."""
+    mistakes = sorted(MISTAKES)
+    kinds = (["correct"] * 7 + ["different"] * 4 + [f"mistake:{m}" for m in mistakes[:8]]
+             + ["unfinished"] * 3 + ["colab", "colab_stripped", "colab_mistake", "colab_stripped"]
+             + ["infinite_loop", "damaged"] + [f"mistake:{m}" for m in mistakes[8:]])
+    return [(NAMES[i % len(NAMES)] + ("" if i < len(NAMES) else str(i)), kinds[i % len(kinds)])
+            for i in range(count)]
+
+
+def submission(kind, assignment, source_nb, release_nb, index):
+    """(file name, bytes) one student of this kind hands in for an assignment."""
+    name = ASSIGNMENTS[assignment]
+    codes = notebooks.reference_solutions(source_nb)
+    order = [gid for gid in codes]
+    functions = {f: gid for gid, code in codes.items() for f in defined_functions(code)}
+    filename = f"{name}.ipynb"
+    if kind == "different":
+        for function, code in ALTERNATIVES.items():
+            if function in functions:
+                codes[functions[function]] += "\n\n\n" + code
+    elif kind.startswith("mistake") or kind == "colab_mistake":
+        present = [f for f in sorted(MISTAKES) if f in functions]
+        wanted = kind.split(":", 1)[1] if ":" in kind else None
+        function = wanted if wanted in present else present[index % len(present)]
+        codes[functions[function]] += "\n\n\n" + MISTAKES[function][1]
+    elif kind == "unfinished":
+        for gid in order[len(order) // 2:]:
+            del codes[gid]
+    elif kind == "infinite_loop":
+        function = defined_functions(codes[order[-1]])[-1]
+        codes[order[-1]] += f"\n\n\ndef {function}(*args, **kwargs):\n    while True:\n        pass"
+    nb = notebooks.fill_solutions(release_nb, codes)
+    text = nbformat.writes(nb)
+    if kind.startswith("colab"):
+        filename = COLAB_NAMES[index % len(COLAB_NAMES)].format(name)
+        text = json.dumps(colab_saved(json.loads(text), strip_nbgrader="stripped" in kind), indent=2)
+    if kind == "damaged":
+        text = text[: len(text) // 2]
+    return filename, text.encode("utf-8")
+
+
+def colab_saved(nb, strip_nbgrader=False):
+    """A notebook as Google Colab saves it (plain JSON in, plain JSON out)."""
+    nb["nbformat_minor"] = 0
+    nb["metadata"] = {"colab": {"provenance": [], "toc_visible": True},
+                      "kernelspec": {"name": "python3", "display_name": "Python 3"},
+                      "language_info": {"name": "python"},
+                      "widgets": {"application/vnd.jupyter.widget-state+json": {
+                          "9f2c6e0d1b7a4c3e8f5a2b1c0d9e8f7a": {
+                              "model_module": "@jupyter-widgets/controls", "model_name": "FloatSliderModel",
+                              "model_module_version": "1.5.0", "state": {"value": 0.5}}}}}
+    slider = {"output_type": "display_data", "metadata": {}, "data": {
+        "application/vnd.jupyter.widget-view+json": {"model_id": "9f2c6e0d1b7a4c3e8f5a2b1c0d9e8f7a",
+                                                     "version_major": 2, "version_minor": 0},
+        "text/plain": "FloatSlider(value=0.5)"}}
+    code_cells = [cell for cell in nb["cells"] if cell["cell_type"] == "code"]
+    if code_cells:  # the student moved a slider: its view is saved in the outputs
+        code_cells[0]["outputs"] = [slider]
+    for index, cell in enumerate(nb["cells"]):
+        colab_id = f"c{index:03d}Xk{(index * 7919) % 10007:05d}"
+        cell.pop("id", None)
+        meta = {"id": colab_id}
+        if not strip_nbgrader and "nbgrader" in cell.get("metadata", {}):
+            meta["nbgrader"] = cell["metadata"]["nbgrader"]
+        if cell["cell_type"] == "code":
+            meta["colab"] = {"base_uri": "https://localhost:8080/"}
+            meta["executionInfo"] = {"status": "ok", "timestamp": 1700000000000 + index, "user_tz": -60,
+                                     "elapsed": 12, "user": {"displayName": "Student", "userId": "0"}}
+            meta["outputId"] = f"{index:04d}aaaa-bbbb-cccc-dddd-eeeeffff0000"
+        cell["metadata"] = meta
+    return nb
+
+
+def build_class(course, students, out=print):
+    """Write the simulated class as an LMS-style .zip in the demo course; returns its path."""
+    assignments = present_assignments(course)
+    archive_path = course / "lms_download.zip"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for index, (student, kind) in enumerate(profiles(students)):
+            mine = [assignments[index % len(assignments)]]
+            if len(assignments) > 1:
+                mine.append(assignments[(index + 2) % len(assignments)])
+            for assignment in mine:
+                source_nb = notebooks.read(notebook_path("source", assignment, course))
+                release_nb = notebooks.read(notebook_path("release", assignment, course))
+                filename, data = submission(kind, assignment, source_nb, release_nb, index)
+                info = zipfile.ZipInfo(f"{student}_{filename}", date_time=(2026, 11, 20, 23, 59, 0))
+                archive.writestr(info, data)
+    archive_path.write_bytes(buffer.getvalue())
+    out(f"simulated class: {students} students, written to {archive_path}")
+    return archive_path
+
+
+def prepare_course(target, source_root=ROOT):
+    """demo/: a fresh course with this repository's config and source notebooks, release generated."""
+    target = Path(target)
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    shutil.copy(Path(source_root) / "nbgrader_config.py", target / "nbgrader_config.py")
+    for assignment in present_assignments(source_root):
+        shutil.copytree(Path(source_root) / "source" / assignment, target / "source" / assignment)
+        released = notebook_path("release", assignment, source_root)
+        if released.exists():  # what students were given (built by `course release`)
+            shutil.copytree(released.parent, target / "release" / assignment)
+        else:
+            generate(assignment, target)
+    return target
+
+
+def main(students=32, workers=None, sandbox=True, target=None, build_release=True, timeout=10, out=print):
+    """The README's main job. Returns the grade Records."""
+    if build_release:
+        from .release import release
+        release(out=out)
+    course = prepare_course(target or ROOT / "demo")
+    archive = build_class(course, students, out)
+    records = grade.main(from_path=archive, workers=workers, timeout=timeout, sandbox=sandbox,
+                         root=course, out=out)
+    db_url, _ = grade.course_settings(course)
+    graded = sorted({r.assignment for r in records})
+    out("\n" + report.grades_table(db_url, graded) + "\n")
+    out(f"report:    {course / 'grading' / 'report.html'}")
+    out(f"grades:    {course / 'grading' / 'grades.csv'} (per item: {course / 'grading' / 'items.csv'})")
+    out(f"feedback:  {course / 'feedback'}/<student>/<assignment>/*.html")
+    return records
