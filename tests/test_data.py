@@ -1,5 +1,6 @@
 """The course's data sets and the generated notebook cells that carry them."""
 import csv
+import hashlib
 
 import numpy as np
 import pytest
@@ -26,6 +27,12 @@ def test_iris_csv_has_scikit_learns_header_and_150_flowers():
     header, *rows = csv_rows()
     assert header == ["150", "4", "setosa", "versicolor", "virginica"]
     assert len(rows) == 150 and all(len(row) == 5 for row in rows)
+
+
+def test_iris_csv_is_scikit_learns_copy_unchanged():
+    """The file is kept byte for byte as scikit-learn 1.5.2 ships it (see course/data/README.md)."""
+    digest = hashlib.sha256(data.IRIS_CSV.read_bytes()).hexdigest()
+    assert digest == "f13ffa8fdd56fd8e6c8d16d4081a3fbd3114bcd0aae4256c43205169cd9d1449"
 
 
 def test_iris_reads_the_csv_exactly():
