@@ -18,7 +18,13 @@ to a test cell that writes to stderr).
 
 Everything this module relies on is captured when it is first imported, so a
 submission that later replaces numpy functions or builtins cannot change how it
-judges (the grading kernel imports it before any student code runs).
+judges (the grading kernel imports it before any student code runs: see
+course/sandbox.py). It also guards what hidden tests use directly: before every
+cell the originals of numpy, numpy.linalg/testing/random, math, the watched
+builtins, sys.stdout/stderr, IPython's traceback/run/display entry points and
+the attributes of course.grading and course.reference are put back; a cell
+during which one of them was replaced gets a line on stderr (nbgrader: 0 points
+for that cell), and a Checker that sees a replacement awards 0.
 """
 import builtins
 import contextlib
@@ -160,6 +166,8 @@ def _percent(error):
 @contextlib.contextmanager
 def quietly():
     """Swallow warnings, floating-point complaints, stdout and stderr (also at file-descriptor level)."""
+    guard = _GUARD
+    guard.quiet += 1      # these two replacements are ours, not the student's
     saved_out, saved_err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
     saved_fd = None
@@ -180,6 +188,7 @@ def quietly():
             os.dup2(saved_fd, 2)
             os.close(saved_fd)
         sys.stdout, sys.stderr = saved_out, saved_err
+        guard.quiet -= 1
 
 
 class Checker:
@@ -189,26 +198,39 @@ class Checker:
         self.points = _float(points)
         self.earned = 0.0
         self.failures = []
+        self.replaced = _GUARD.restore()   # names student code replaced (put back): no points then
 
     def call(self, function, *args, **kwargs):
         """Call student code quietly; an exception becomes a message for the student."""
-        with quietly():
-            try:
-                return function(*args, **kwargs)
-            except NotImplementedError:
-                raise Wrong(f"{getattr(function, '__name__', 'the function')} is not implemented yet") from None
-            except Wrong:
-                raise
-            except Exception as error:  # noqa: BLE001 - any failure of student code is reported
-                name = getattr(function, "__name__", "your function")
-                raise Wrong(f"{name} raised {_type(error).__name__}: {str(error)[:120]}") from None
+        guard = _GUARD          # taken before student code runs: it may replace module attributes
+        try:
+            with quietly():
+                try:
+                    return function(*args, **kwargs)
+                except NotImplementedError:
+                    raise Wrong(f"{getattr(function, '__name__', 'the function')} is not implemented yet") from None
+                except Wrong:
+                    raise
+                except Exception as error:  # noqa: BLE001 - any failure of student code is reported
+                    name = getattr(function, "__name__", "your function")
+                    raise Wrong(f"{name} raised {_type(error).__name__}: {str(error)[:120]}") from None
+        finally:
+            replaced = guard.restore()
+            if replaced:
+                self.replaced = self.replaced + replaced
+                raise Wrong(_replaced_message(replaced))
 
     @contextlib.contextmanager
     def part(self, points, what):
         """Award `points` if the block finishes; otherwise print why not."""
+        guard = _GUARD
         try:
             with quietly():
                 yield self
+            replaced = guard.restore()
+            if replaced:
+                self.replaced = self.replaced + replaced
+                raise Wrong(_replaced_message(replaced))
         except Wrong as failure:
             self._fail(what, str(failure))
         except Exception as error:  # noqa: BLE001 - e.g. student code returning the wrong type
@@ -221,8 +243,188 @@ class Checker:
         say(f"✗ {what}: {message}")
 
     def score(self):
-        """The points earned, for the cell's last expression (never more than the cell's points)."""
+        """The points earned, for the cell's last expression (never more than the cell's points).
+
+        0 when student code replaced numpy, builtins or these helpers while the cell ran.
+        """
+        self.replaced = self.replaced + _GUARD.restore()
+        if self.replaced:
+            say(f"✗ {_replaced_message(self.replaced)}")
+            say(f"0 of {_round(self.points, 2)} points")
+            return 0.0
         earned = _max(0.0, self.earned) if self.earned <= self.points else self.points
         if self.failures:
             say(f"{_round(earned, 2)} of {_round(self.points, 2)} points")
         return _round(earned, 2)
+
+
+# --- tamper-proofing -------------------------------------------------------------
+#
+# Hidden tests run in the same interpreter as the student's code, which could
+# replace np.allclose, builtins.abs, sys.stderr, IPython's showtraceback or this
+# module's helpers to turn a wrong answer into a pass. _Guard remembers the
+# originals (taken when this module is first imported, before any student cell
+# in the grading kernel) and puts them back before every cell; a cell during
+# which something was replaced gets a line on the original stderr, which costs a
+# test cell all its points in nbgrader.
+
+_MISSING = object()
+_vars = builtins.vars
+_getattr = builtins.getattr
+_callable = builtins.callable
+_sorted = builtins.sorted
+_set = builtins.set
+_len = builtins.len
+_setattr = builtins.setattr
+_delattr = builtins.delattr
+_stderr = sys.stderr
+_HIDDEN_TESTS = "BEGIN HIDDEN TESTS"
+_sha1 = __import__("hashlib").sha1
+
+# builtins that hidden tests (and the checks above) rely on
+_WATCHED_BUILTINS = (
+    "abs", "all", "any", "bool", "callable", "dict", "divmod", "enumerate", "float", "getattr",
+    "hasattr", "int", "isinstance", "issubclass", "iter", "len", "list", "map", "max", "min", "next",
+    "pow", "print", "range", "repr", "round", "set", "setattr", "sorted", "str", "sum", "tuple", "type",
+    "vars", "zip", "__import__", "__build_class__", "Exception", "AssertionError", "NotImplementedError",
+    "ValueError", "TypeError")
+# entry points of the IPython shell that decide what a cell runs and what it reports
+_SHELL_ATTRIBUTES = (
+    "showtraceback", "_showtraceback", "showsyntaxerror", "get_exception_only", "run_cell",
+    "run_cell_async", "_run_cell", "run_ast_nodes", "run_code", "should_run_async", "transform_cell",
+    "transform_ast", "displayhook", "display_pub", "display_formatter", "display_trap", "events",
+    "ast_transformers", "input_transformer_manager", "input_transformers_post", "user_ns", "user_module")
+
+
+def _public(module):
+    return [name for name in _vars(module) if not name.startswith("_")]
+
+
+def _own(module):
+    return [name for name in _vars(module) if not (name.startswith("__") and name.endswith("__"))]
+
+
+class _Guard:
+    """The originals of what grading relies on, and the means to put them back."""
+
+    def __init__(self):
+        self.watched = []      # (owner, name, original value or _MISSING)
+        self.stashed = {}      # user-namespace names hidden while a hidden-test cell runs
+        self.quiet = 0         # > 0 inside quietly(), which swaps sys.stdout/stderr itself
+        self.test_cells = frozenset()   # sha1 of the test cells' sources (set by course.sandbox)
+
+    def watch(self, owner, names):
+        for name in names:
+            self.watched.append((owner, name, _vars(owner).get(name, _MISSING)))
+
+    def watch_classes(self, obj):
+        """The methods of obj's Python classes (class attributes can be replaced)."""
+        for cls in _type(obj).__mro__:
+            if cls is not object and "__dict__" in _vars(cls):
+                self.watch(cls, [n for n, v in _vars(cls).items() if _callable(v)])
+
+    def restore(self):
+        """Put every replaced original back; returns the replaced names (empty when none)."""
+        replaced = []
+        for owner, name, original in self.watched:
+            if self.quiet and owner is sys and name in ("stdout", "stderr"):
+                continue
+            if _vars(owner).get(name, _MISSING) is not original:
+                replaced.append(_label(owner, name))
+                try:
+                    if original is _MISSING:
+                        _delattr(owner, name)
+                    else:
+                        _setattr(owner, name, original)
+                except (AttributeError, TypeError):
+                    pass
+        return _tuple(replaced)
+
+    # IPython event callbacks ------------------------------------------------------
+
+    def before_cell(self, info=None):
+        self.restore()
+        source = _getattr(info, "raw_cell", "") or ""
+        if _HIDDEN_TESTS in source or _sha1(source.encode()).hexdigest() in self.test_cells:
+            self._hide_shadows()
+
+    def after_cell(self, result=None):
+        self._unhide_shadows()
+        replaced = self.restore()
+        if replaced:
+            _stderr.write(f"✗ grading: {_replaced_message(replaced)}\n")
+            _stderr.flush()
+
+    def _hide_shadows(self):
+        """A test cell sees the real builtins and numpy, whatever the notebook named its globals
+        (put back after the cell, so the student's own cells are unchanged)."""
+        shell = _shell()
+        if shell is None:
+            return
+        namespace = shell.user_ns
+        for name in _WATCHED_BUILTINS:
+            if name in namespace and _callable(namespace[name]):
+                self.stashed[name] = namespace.pop(name)
+        for name in ("np", "numpy"):
+            if name in namespace and namespace[name] is not np:
+                self.stashed[name] = namespace[name]
+                namespace[name] = np
+
+    def _unhide_shadows(self):
+        shell = _shell()
+        if shell is not None and self.stashed:
+            shell.user_ns.update(self.stashed)
+        self.stashed = {}
+
+
+def _label(owner, name):
+    owner_name = _getattr(owner, "__name__", None) or _type(owner).__name__
+    return f"{owner_name}.{name}"
+
+
+def _replaced_message(replaced):
+    names = ", ".join(_sorted(_set(replaced))[:4]) + (" ..." if _len(_set(replaced)) > 4 else "")
+    return (f"the notebook's code replaced {names} while it was being graded; "
+            "the originals are back and this cell earns no points")
+
+
+def _shell():
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
+def _install_guard():
+    import math
+
+    import numpy.linalg
+    import numpy.random
+    import numpy.testing
+    guard = _Guard()
+    for module in (np, np.linalg, np.testing, np.random, math):
+        guard.watch(module, _public(module))
+    guard.watch(builtins, _WATCHED_BUILTINS)
+    guard.watch(sys, ("stdout", "stderr"))
+    guard.watch(sys.modules[__name__], _own(sys.modules[__name__]))
+    guard.watch(Checker, _own(Checker))
+    try:
+        from course import reference
+    except ImportError:
+        pass
+    else:
+        guard.watch(reference, _own(reference))
+    shell = _shell()
+    if shell is not None:
+        guard.watch(shell, _SHELL_ATTRIBUTES)
+        for part in (shell, shell.displayhook, shell.display_pub, shell.display_formatter):
+            guard.watch_classes(part)
+        guard.watch(shell.display_trap, ("hook",))
+        shell.events.register("pre_run_cell", guard.before_cell)
+        shell.events.register("post_run_cell", guard.after_cell)
+    return guard
+
+
+_GUARD = _install_guard()
+_GUARD.watch(sys.modules[__name__], ["_GUARD"])
