@@ -9,6 +9,7 @@ train_softmax all of them. Swapping those for course.reference's versions while 
 function is graded means a mistake costs points only in its own cell.
 """
 import contextlib
+import sys
 
 import numpy as np
 
@@ -70,3 +71,17 @@ def expect_matching_gradient(analytic, numeric, name, n, hint="", tol=1e-5):
         why = likely_mistake(analytic, numeric, n) or hint
         raise Wrong(f"{name} has the right shape but differs from the numerical gradient by {percent}"
                     + (f" - {why}" if why else ""))
+
+
+def _watched_by_the_guard():
+    """Let course.grading's tamper guard watch this module too (when the guard exists): an
+    attribute replaced by student code is put back before the next cell, and the cell in which
+    it happened earns no points, as for course.grading and course.reference."""
+    from . import grading
+    guard = _getattr(grading, "_GUARD", None)
+    if guard is not None and _getattr(guard, "watch", None) is not None:
+        module = sys.modules[__name__]
+        guard.watch(module, [name for name in vars(module) if not (name.startswith("__") and name.endswith("__"))])
+
+
+_watched_by_the_guard()
