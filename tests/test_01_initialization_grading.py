@@ -47,6 +47,12 @@ def sigmoid(z):
     e = np.exp(-np.abs(z))
     return np.round(np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)), 3)
 """, 0),
+    "replaces_numpy_checks": ("""
+np.allclose = lambda *args, **kwargs: True
+np.isclose = lambda *args, **kwargs: True
+def sigmoid(z):
+    return np.tanh(z)
+""", 0),
     "overwrites_its_input": ("""
 def sigmoid(z):
     z = np.asarray(z, dtype=float)
@@ -195,7 +201,8 @@ def _submission_of(plan, function, name):
 
 def _cell_output(grading_course, submission, cell_id):
     """The text a student sees under an autograded test cell."""
-    folders = [p for p in (grading_course.root / "autograded").iterdir() if re.fullmatch(rf"s\d+_{submission}", p.name)]
+    folders = [p for p in (grading_course.root / "autograded").iterdir()
+               if re.fullmatch(rf"s\d+_{submission}", p.name) and (p / ASSIGNMENT).is_dir()]
     assert len(folders) == 1, f"expected one autograded folder for {submission}"
     nb = notebooks.read(folders[0] / ASSIGNMENT / "initialization.ipynb")
     cell = next(c for c in nb.cells if notebooks.grade_id(c) == cell_id)
