@@ -472,6 +472,17 @@ def accuracy(labels, P):
 }
 
 
+# A wrong gradient (missing 1/n) that also disables the hidden tests' gradient check.
+TAMPERED_GRAD = """
+import course.softmax_grading
+course.softmax_grading.expect_matching_gradient = lambda *args, **kwargs: None
+
+
+def softmax_cross_entropy_grad(Y, P):
+    return P - Y
+"""
+
+
 def _submissions(variants):
     """Submission k = the k-th variant of every function that has one (the reference elsewhere)."""
     count = max(len(v) for v in variants.values())
@@ -500,6 +511,7 @@ def graded(grading_course):
         subs[f"correct{k}"] = grading_course.reference_submission(
             ASSIGNMENT, **{function: code for function, (_, code) in chosen.items()})
     subs["unimplemented"] = grading_course.release_notebook(ASSIGNMENT)
+    subs["tampered"] = grading_course.reference_submission(ASSIGNMENT, softmax_cross_entropy_grad=TAMPERED_GRAD)
     return grading_course.autograde(ASSIGNMENT, subs)
 
 
@@ -584,3 +596,8 @@ def test_missing_1_over_n_in_backward_is_named(graded, grading_course):
     for gradient in ["dW2", "db2", "dW1", "db1"]:
         assert f"✗ {gradient}" in text, text
     assert "n times too large" in text and "0.0 of 4.0 points" in text, text
+
+
+def test_replacing_the_gradient_check_does_not_help(graded):
+    """course.softmax_grading is watched by course.grading's guard: the original is put back."""
+    assert graded["tampered"]["test_softmax_cross_entropy_grad"] == (1.0, 3.0)
