@@ -13,8 +13,9 @@ Grading settings added to the private nbgrader_config.py (see grading_config):
   dies (os._exit, a segfault, the memory limit) and the student gets nothing; with it, the
   cells that ran before keep their points, the cell that killed the kernel and the ones
   after it get an error saying so (0 points for their tests);
-- feedback without the hidden tests' source (nbgrader's ClearHiddenTests); the one-line
-  messages they print stay in the cell output.
+- feedback without the hidden tests' source (nbgrader's ClearHiddenTests, and tracebacks
+  cut to their last line, which would quote hidden lines); the one-line messages the
+  tests print stay in the cell output.
 """
 import shutil
 import time
@@ -24,7 +25,7 @@ from pathlib import Path
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import Execute
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 from . import notebooks
 from .layout import notebook_path
@@ -61,6 +62,23 @@ def _error(message):
                         traceback=[f"{KERNEL_DIED}: {message}"])
 
 
+class HideHiddenTestTracebacks(NbGraderPreprocessor):
+    """Feedback step: an error in a cell with hidden tests shows one line, not the code.
+
+    A failing hidden `assert` prints a traceback that quotes the hidden lines; this
+    keeps only "AssertionError: <message>" (the one-line messages of course.grading
+    are printed output and stay).
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and notebooks.HIDDEN_MARKERS[0] in cell.source:
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    message = f"{output.ename}: {output.evalue}" if output.evalue else output.ename
+                    output.traceback = [message + "  (raised by a hidden test; its code is not shown)"]
+        return cell, resources
+
+
 def grading_config(c, timeout):
     """Settings for a private grading course, applied at the end of its nbgrader_config.py."""
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
@@ -78,7 +96,8 @@ def grading_config(c, timeout):
             step = type(f"{step.__name__}SurvivingKernelDeath", (SurviveKernelDeath, step), {})
         chain.append(step)
     c.Autograde.autograde_preprocessors = chain
-    c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+    c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestTracebacks, ClearHiddenTests,
+                                        CSSHTMLHeaderPreprocessor]
     c.ClearHiddenTests.enforce_metadata = False
 
 

@@ -98,9 +98,9 @@ def _pick(found):
     found.sort(key=lambda f: (f[0].mtime, f[0].parts))
     chosen = found[-1]
     if len(found) > 1:
-        others = ", ".join(repr(f[0].parts[-1]) for f in found[:-1])
+        others = ", ".join(repr(f[2]) for f in found[:-1])
         chosen[1].append(f"{len(found)} files for this notebook: graded the newest "
-                         f"{chosen[0].parts[-1]!r}, left out {others}")
+                         f"{chosen[2]!r}, left out {others}")
     return chosen
 
 
@@ -123,11 +123,12 @@ def _collect(files, assignments, origin):
         safe = safe_student_id(student)
         if safe != student:
             log.append(f"student id {student!r} written as {safe!r}")
-        groups.setdefault((safe, assignment), []).append((f, log))
+        saved_as = f.parts[-1][len(student):].lstrip(" _-") if how == "student_file" else f.parts[-1]
+        groups.setdefault((safe, assignment), []).append((f, log, saved_as))
     submissions = []
     for (student, assignment), found in sorted(groups.items()):
-        f, log = _pick(found)
-        submissions.append(Submission(student, assignment, f.parts[-1], f.read(),
+        f, log, saved_as = _pick(found)
+        submissions.append(Submission(student, assignment, saved_as, f.read(),
                                       f"{origin}/{'/'.join(f.parts)}", None, log))
     return submissions, problems
 

@@ -130,6 +130,8 @@ def render(assignments, records, items, skipped, settings):
             f"<td>{r.score:g} / {r.max_score:g}</td><td>{'<br>'.join(trouble)}</td>"
             f"<td>{'<br>'.join(e(line) for line in r.log) or '-'}</td>"
             f"<td>{e(r.origin)}</td><td>{r.seconds:.1f}</td></tr>")
+    missed = "".join(f"<tr><td>{e(a)} / {e(item)}</td><td>{100 * share:.0f}%</td><td>{count}</td></tr>"
+                     for a, item, share, count in missed_items(items)[:12])
     skipped_html = "".join(f"<li>{e(s)}</li>" for s in skipped) or "<li>none</li>"
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Backprop Lab grading report</title>
@@ -149,6 +151,7 @@ sandbox: <b>{e(str(settings['sandbox']))}</b> &middot; {settings['workers']} wor
 <img alt="score distribution per assignment" src="data:image/png;base64,{distribution}">
 <h2>Items most students missed</h2>
 <img alt="items most students missed" src="data:image/png;base64,{worst}">
+<table><tr><th>item</th><th>students who lost points</th><th>graded</th></tr>{missed}</table>
 <h2>Students</h2>
 <p>Problems, grading notes (kernel deaths, time limits) and what normalization changed.</p>
 <table><tr><th>student</th><th>assignment</th><th>score</th><th>problems</th><th>normalization</th>
