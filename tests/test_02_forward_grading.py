@@ -132,6 +132,11 @@ def mse_loss(y, y_hat):
 def mse_loss(y, y_hat):
     return float(0.5 * np.mean((y_hat - y) ** 2))
 """, 0),
+        "replaces_numpy_checks": ("""
+np.isclose = lambda *args, **kwargs: True
+def mse_loss(y, y_hat):
+    return float(np.sum((y_hat - y) ** 2))
+""", 0),
         "rounded": ("""
 def mse_loss(y, y_hat):
     return round(float(np.mean((y_hat - y) ** 2)), 3)
@@ -249,7 +254,8 @@ def _submission_of(plan, function, name):
 
 def _cell_output(grading_course, submission, cell_id):
     """The text a student sees under an autograded test cell."""
-    folders = [p for p in (grading_course.root / "autograded").iterdir() if re.fullmatch(rf"s\d+_{submission}", p.name)]
+    folders = [p for p in (grading_course.root / "autograded").iterdir()
+               if re.fullmatch(rf"s\d+_{submission}", p.name) and (p / ASSIGNMENT).is_dir()]
     assert len(folders) == 1, f"expected one autograded folder for {submission}"
     nb = notebooks.read(folders[0] / ASSIGNMENT / "forward.ipynb")
     cell = next(c for c in nb.cells if notebooks.grade_id(c) == cell_id)
