@@ -5,6 +5,7 @@ Runs every benchmark, prints its table, and (full run) rewrites benchmarks/RESUL
 it writes a results file only when --results is given.
 """
 import argparse
+import resource
 import shutil
 import sys
 import tempfile
@@ -26,6 +27,12 @@ BENCHMARKS = {
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
+def cpu_seconds():
+    """CPU time used so far by this process and every child it has waited for."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[2])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that every benchmark runs")
@@ -45,7 +52,7 @@ def main(argv=None):
         for name in args.only or BENCHMARKS:
             module = BENCHMARKS[name]
             print(f"\n... {module.TITLE} (load average {load_average()})", flush=True)
-            begun = time.perf_counter()
+            begun, cpu_begun = time.perf_counter(), cpu_seconds()
             try:
                 table = module.run(ctx)
             except Exception as error:      # one broken benchmark must not hide the others
@@ -53,7 +60,8 @@ def main(argv=None):
                 table.add(name, f"FAILED: {type(error).__name__}: {error}"[:300])
                 table.missed.append(f"{name} did not run: {type(error).__name__}: {error}"[:300])
                 traceback.print_exc()
-            table.notes.append(f"took {time.perf_counter() - begun:.0f} s")
+            table.notes.append(f"took {time.perf_counter() - begun:.0f} s "
+                               f"({cpu_seconds() - cpu_begun:.0f} s of CPU time, this process and its children)")
             tables.append(table)
             print(table.markdown(), flush=True)
     finally:

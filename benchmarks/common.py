@@ -33,10 +33,12 @@ class Sizes:
     iris_seeds: int
     slider_points: int     # values tried per slider
     notebooks: int = None  # how many notebooks the nbgrader/nbclient benchmarks measure (None: all)
+    workers: tuple = (1, 2)  # `course grade --workers N` runs measured
 
 
 FULL = Sizes(reps=5, runtime_reps=5, class_size=40, xor_seeds=100, iris_seeds=20, slider_points=7)
-QUICK = Sizes(reps=1, runtime_reps=1, class_size=2, xor_seeds=5, iris_seeds=5, slider_points=2, notebooks=1)
+QUICK = Sizes(reps=1, runtime_reps=1, class_size=2, xor_seeds=5, iris_seeds=5, slider_points=2, notebooks=1,
+              workers=(2,))
 SKIPPED = "skipped: --quick measures only the first notebook present"
 
 
@@ -365,6 +367,7 @@ class Context:
     out: callable = print
     memory: list = field(default_factory=list)   # (what, peak bytes, detail) recorded by any benchmark
     _course: Course = None
+    _runs: dict = field(default_factory=dict)
 
     def assignments(self):
         """Every assignment id, in course order (present or not: missing ones get a row saying so)."""
@@ -394,6 +397,21 @@ class Context:
             self._course = Course(self.workdir / "course", self.root)
         return self._course
 
+    def notebook_run(self, assignment):
+        """The reference-filled release notebook run in this process (inprocess.NotebookRun), once per run.
+
+        Raises Missing when the notebook does not exist, RuntimeError when a cell fails."""
+        if assignment not in self._runs:
+            from .inprocess import run_notebook
+            try:
+                self._runs[assignment] = run_notebook(filled_release_notebook(assignment, self.root))
+            except (Missing, RuntimeError) as error:
+                self._runs[assignment] = error
+        if isinstance(self._runs[assignment], Exception):
+            raise self._runs[assignment]
+        return self._runs[assignment]
+
     def record_memory(self, what, sampler):
-        roles = ", ".join(f"{role} {megabytes(rss)}" for role, rss in sorted(sampler.peak_by_role.items()))
+        roles = ", ".join(f"{role} {megabytes(rss)}" for role, rss in sorted(sampler.peak_by_role.items())
+                          if rss >= 2**20)
         self.memory.append((what, sampler.peak_total, roles))

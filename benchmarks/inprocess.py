@@ -1,6 +1,6 @@
 """Run a notebook's code inside this process, the way a student's kernel would, but observable.
 
-    namespace, sliders = run_notebook(nb, after_cell=hook)
+    run = run_notebook(nb)        # run.namespace, run.sliders, run.calls["train"]
 
 - matplotlib uses the Agg backend; `plt.show()` renders every open figure to PNG and
   closes it, which is what Jupyter's inline backend does, so a redraw costs what it
@@ -9,7 +9,8 @@
   captured as a `Slider` (the callback and its widgets), so it can be called again
   with other values, directly, without a browser.
 - NBGRADER_EXECUTION is unset (a student's run: widgets are built, demos run).
-- `after_cell(index, cell, namespace)` is called after each code cell.
+- Calls to `train` / `train_softmax` are recorded with their arguments (the cell that
+  made them, and whether it is graded), which tells the notebook's default settings.
 """
 import contextlib
 import io
@@ -115,30 +116,57 @@ def student_session():
             os.environ["NBGRADER_EXECUTION"] = saved_env
 
 
-def run_notebook(nb, after_cell=None):
-    """Execute every code cell of `nb` in one namespace; returns (namespace, [Slider])."""
+@dataclass
+class NotebookRun:
+    """What one in-process run of a notebook left behind."""
+    namespace: dict
+    sliders: list                      # [Slider]
+    calls: dict                        # function name -> [(cell index, cell is graded, arguments)]
+
+
+def run_notebook(nb, record=("train", "train_softmax")):
+    """Execute every code cell of `nb` in one namespace, recording calls to the `record` functions."""
     import matplotlib.pyplot as plt
     namespace = {"__name__": "__main__"}
-    sliders = []
+    sliders, calls, recording, log = [], {name: [] for name in record}, {"on": True}, []
     with student_session() as captured, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
-            before = len(captured)
+            before, logged = len(captured), len(log)
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                for name in record:      # wrap a function as soon as a cell defines (or redefines) it
+                    if callable(namespace.get(name)) and not hasattr(namespace[name], "_recorded"):
+                        namespace[name] = recorder(namespace[name], name, log, recording)
                 try:
                     exec(compile(strip_magics(cell.source), f"<cell {index}>", "exec"), namespace)
                 except Exception as error:
                     raise RuntimeError(f"cell {index} raised {type(error).__name__}: {error}") from error
                 inline_show()      # the inline backend flushes figures left open at the end of a cell
+            for name, arguments in log[logged:]:
+                calls[name].append((index, is_graded(cell), arguments))
             for function, widgets in captured[before:]:
                 sliders.append(Slider(getattr(function, "__name__", "callback"), function, widgets, index,
                                       cell.source, {name: w.value for name, w in widgets.items()}))
-            if after_cell:
-                after_cell(index, cell, namespace)
         plt.close("all")
-    return namespace, sliders
+    recording["on"] = False
+    return NotebookRun(namespace, sliders, calls)
+
+
+def recorder(function, name, log, recording):
+    """`function`, logging the arguments of each call (bound to its signature) while recording is on."""
+    import inspect
+    signature = inspect.signature(function)
+
+    def recorded(*args, **kwargs):
+        if recording["on"]:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            log.append((name, dict(bound.arguments)))
+        return function(*args, **kwargs)
+    recorded._recorded = True
+    return recorded
 
 
 def is_graded(cell):

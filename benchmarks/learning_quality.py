@@ -10,49 +10,25 @@ median number of epochs after which all four are right and stay right (tracked b
 loop built from the reference's own steps and checked equal to reference.train).
 Iris: test accuracy over seeds, on the notebook's own test split.
 """
-import inspect
-
 import numpy as np
 
 from course import reference
 
-from .common import Missing, Table, filled_release_notebook, median
-from .inprocess import is_graded, run_notebook
+from .common import Missing, Table, median
 
 TITLE = "5. Learning quality (course.reference with each notebook's default settings)"
 XOR_TARGET = 0.95
 IRIS_TARGET = 0.95
 
 
-def notebook_settings(assignment, function, root):
-    """(arguments of the first call the notebook's demo cells make to `function`, namespace)."""
-    calls, tagged = [], []
-
-    def after_cell(index, cell, namespace):
-        for call in calls[len(tagged):]:
-            tagged.append((index, is_graded(cell), call))
-        trained = namespace.get(function)
-        if callable(trained) and not getattr(trained, "_recording", False):
-            namespace[function] = recording(trained, calls)
-
-    namespace, _ = run_notebook(filled_release_notebook(assignment, root), after_cell)
-    demo_calls = [(index, call) for index, graded, call in tagged if not graded]
+def notebook_settings(ctx, assignment, function):
+    """(arguments of the first call the notebook's own demo cells make to `function`, its cell, namespace)."""
+    run = ctx.notebook_run(assignment)
+    demo_calls = [(index, arguments) for index, graded, arguments in run.calls[function] if not graded]
     if not demo_calls:
         raise Missing(f"the notebook's own cells never call {function}() outside the graded cells")
-    index, call = demo_calls[0]
-    return call, index, namespace
-
-
-def recording(function, calls):
-    signature = inspect.signature(function)
-
-    def wrapper(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        calls.append(dict(bound.arguments))
-        return function(*args, **kwargs)
-    wrapper._recording = True
-    return wrapper
+    index, arguments = demo_calls[0]
+    return arguments, index, run.namespace
 
 
 def train_tracking(X, y, n_hidden, lr, epochs, seed=0, loss="mse"):
@@ -72,7 +48,7 @@ def train_tracking(X, y, n_hidden, lr, epochs, seed=0, loss="mse"):
 
 
 def xor_row(table, ctx):
-    call, cell, _ = notebook_settings("04_optimization", "train", ctx.root)
+    call, cell, _ = notebook_settings(ctx, "04_optimization", "train")
     X, y = np.asarray(call["X"], float), np.asarray(call["y"], float)
     settings = {k: call[k] for k in ("n_hidden", "lr", "epochs") if k in call}
     settings["loss"] = call.get("loss", "mse")
@@ -127,7 +103,7 @@ def find_test_split(namespace, X_train, Y_train):
 
 
 def iris_row(table, ctx):
-    call, cell, namespace = notebook_settings("05_iris_softmax", "train_softmax", ctx.root)
+    call, cell, namespace = notebook_settings(ctx, "05_iris_softmax", "train_softmax")
     X, Y = np.asarray(call["X"], float), np.asarray(call["Y"], float)
     settings = {k: call[k] for k in ("n_hidden", "lr", "epochs")}
     X_test, labels, names = find_test_split(namespace, call["X"], call["Y"])

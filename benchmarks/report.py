@@ -45,6 +45,14 @@ def commit():
     return head + (" (with uncommitted changes in source/, release/, course/ or benchmarks/)" if dirty else "")
 
 
+def sandbox():
+    config = (ROOT / "nbgrader_config.py").read_text(encoding="utf-8")
+    if "SandboxExecute" in config and os.environ.get("BACKPROP_SANDBOX") != "off":
+        return ("on: grading kernels run in the bubblewrap sandbox (course.sandbox, set in nbgrader_config.py), "
+                "for plain `nbgrader autograde` and `course grade` alike")
+    return "off: grading kernels run unconfined"
+
+
 def targets_summary(tables):
     missed = [m for t in tables for m in t.missed]
     unavailable = [u for t in tables for u in t.unavailable]
@@ -76,6 +84,7 @@ def results_markdown(tables, ctx, elapsed, load_before, load_after, summary, pre
         f"- Load average (1, 5, 15 min): {load_before} at the start, {load_after} at the end "
         "(the machine is shared; other work running at the same time slows every number alike)",
         f"- Versions: {versions()}",
+        f"- Sandbox: {sandbox()}",
         f"- Repository commit: {commit()}",
         "",
         summary,

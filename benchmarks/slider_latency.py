@@ -11,8 +11,8 @@ import io
 import time
 import warnings
 
-from .common import Missing, Table, filled_release_notebook, median, millis, percentile
-from .inprocess import inline_show, run_notebook, student_session
+from .common import Missing, Table, median, millis, percentile
+from .inprocess import inline_show, student_session
 
 TITLE = "4. Slider latency (one callback: retrain and redraw, Agg backend, PNG rendered)"
 ASSIGNMENTS = ("04_optimization", "05_iris_softmax")
@@ -46,7 +46,7 @@ def run(ctx):
                           "slowest setting", "target", "met"])
     for assignment in ASSIGNMENTS:
         try:
-            _, sliders = run_notebook(filled_release_notebook(assignment, ctx.root))
+            sliders = ctx.notebook_run(assignment).sliders
         except Missing as why:
             table.add_missing(assignment, why)
             continue

@@ -4,7 +4,7 @@ nbclient executes the notebook in a fresh kernel with NBGRADER_EXECUTION unset (
 widgets are built and demos run) and matplotlib's inline backend (as in Jupyter);
 the wall time includes kernel start and shutdown. nbclient records when each cell
 started and finished (cell metadata `execution`), which gives the time of the cells
-that train a network (any cell that calls `train` or `train_softmax`).
+that train a network (see training_cells).
 """
 import ast
 import os
@@ -22,19 +22,44 @@ TRAINING_TARGET = 3.0
 TRAINING_FUNCTIONS = {"train", "train_softmax"}
 
 
-def calls_training(source):
-    """Does this cell's code call train() or train_softmax() (directly or in a function it defines)?"""
+def _tree(source):
     code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
     try:
-        tree = ast.parse(code)
+        return ast.parse(code)
     except SyntaxError:
-        return False
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            if name in TRAINING_FUNCTIONS:
-                return True
-    return False
+        return ast.parse("")
+
+
+def _names(node):
+    """Every name a piece of code mentions (called or passed on, e.g. to interact)."""
+    found = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name):
+            found.add(child.id)
+        elif isinstance(child, ast.Attribute):
+            found.add(child.attr)
+    return found
+
+
+def training_cells(nb):
+    """Indexes of the code cells that train a network when they run.
+
+    A function trains if it is train/train_softmax, or is defined in the notebook and
+    mentions a function that trains (a slider callback that calls a training helper);
+    a cell trains if its top-level code (not the bodies of the functions it merely
+    defines) calls or passes on a function that trains.
+    """
+    trees = {i: _tree(c.source) for i, c in enumerate(nb.cells) if c.cell_type == "code"}
+    bodies = {node.name: _names(node) for tree in trees.values() for node in ast.walk(tree)
+              if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    trainers, grown = set(TRAINING_FUNCTIONS), True
+    while grown:
+        new = {name for name, mentions in bodies.items() if mentions & trainers} - trainers
+        trainers |= new
+        grown = bool(new)
+    return {i for i, tree in trees.items()
+            if any(_names(stmt) & trainers for stmt in tree.body
+                   if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))}
 
 
 def execute(nb, ctx):
@@ -71,12 +96,12 @@ def run(ctx):
             table.add_unmeasured({assignment: left_out[assignment]})
             continue
         nb = filled_release_notebook(assignment, ctx.root)
-        runs, peak = [], None
+        runs, peak, trainers = [], None, training_cells(nb)
         try:
             for _ in range(ctx.sizes.runtime_reps):
                 elapsed, executed, sampler = execute(nb, ctx)
                 timings = cell_timings(executed)
-                training = sum(t for index, _, t in timings if calls_training(executed.cells[index].source))
+                training = sum(t for index, _, t in timings if index in trainers)
                 slowest = max(timings, key=lambda t: t[2])[1:]
                 runs.append((elapsed, sum(t for _, _, t in timings), training, slowest))
                 if sampler and (peak is None or sampler.peak_total > peak.peak_total):
@@ -91,7 +116,7 @@ def run(ctx):
         cells = median([r[1] for r in runs])
         training = median([r[2] for r in runs])
         slowest = max((r[3] for r in runs), key=lambda t: t[1])
-        has_training = any(calls_training(c.source) for c in nb.cells if c.cell_type == "code")
+        has_training = bool(trainers)
         met_total = table.verdict(f"student run time of {assignment}", total < TOTAL_TARGET, seconds(total),
                                   f"< {TOTAL_TARGET:g} s", why=f"slowest cell {slowest[0]} ({seconds(slowest[1])})")
         met_training = table.verdict(f"training time in {assignment}", training < TRAINING_TARGET,
