@@ -20,6 +20,7 @@ Each student hands in two of the assignments (all five are represented) in one
 ``course grade --from`` into demo/ (git-ignored; its own gradebook, so the course's
 real gradebook is never touched).
 """
+import csv
 import io
 import json
 import shutil
@@ -45,6 +46,10 @@ MISTAKES = {
                     "    return {'W1': rng.normal(0, 1, (n_in, n_hidden)), 'b1': np.zeros((1, n_hidden)),\n"
                     "            'W2': rng.normal(0, 1, (n_hidden, n_out)), 'b2': np.zeros((1, n_out))}"),
     "linear": ("bias forgotten", "def linear(X, W, b):\n    return X @ W"),
+    "forward": ("no sigmoid on the output", "def forward(X, params):\n"
+                                            "    Z1 = X @ params['W1'] + params['b1']\n    A1 = 1 / (1 + np.exp(-Z1))\n"
+                                            "    Z2 = A1 @ params['W2'] + params['b2']\n"
+                                            "    return Z2, {'Z1': Z1, 'A1': A1, 'Z2': Z2, 'A2': Z2}"),
     "mse_loss": ("sum instead of mean", "def mse_loss(y, y_hat):\n    return float(np.sum((y_hat - y) ** 2))"),
     "sigmoid_derivative": ("derivative taken at the pre-activation",
                            "def sigmoid_derivative(a):\n    s = 1 / (1 + np.exp(-a))\n    return s * (1 - s)"),
@@ -108,44 +113,53 @@ def defined_functions(code):
 
 def profiles(count):
     """The class: (student, kind) pairs, a realistic mix, the same every time."""
-    mistakes = sorted(MISTAKES)
-    kinds = (["correct"] * 7 + ["different"] * 4 + [f"mistake:{m}" for m in mistakes[:8]]
-             + ["unfinished"] * 3 + ["colab", "colab_stripped", "colab_mistake", "colab_stripped"]
-             + ["infinite_loop", "damaged"] + [f"mistake:{m}" for m in mistakes[8:]])
+    kinds = (["correct"] * 6 + ["different"] * 3 + ["mistake"] * 13 + ["unfinished"] * 3
+             + ["colab", "colab_stripped", "colab_mistake", "colab_stripped_mistake"]
+             + ["infinite_loop", "damaged"])
     return [(NAMES[i % len(NAMES)] + ("" if i < len(NAMES) else str(i)), kinds[i % len(kinds)])
             for i in range(count)]
 
 
-def submission(kind, assignment, source_nb, release_nb, index):
-    """(file name, bytes) one student of this kind hands in for an assignment."""
+def submission(kind, assignment, source_nb, release_nb, variant):
+    """(file name, bytes, what was done) one student of this kind hands in for an assignment.
+
+    variant picks which mistake (cycling through the assignment's functions) and which
+    Colab file name.
+    """
     name = ASSIGNMENTS[assignment]
     codes = notebooks.reference_solutions(source_nb)
-    order = [gid for gid in codes]
+    order = list(codes)
     functions = {f: gid for gid, code in codes.items() for f in defined_functions(code)}
-    filename = f"{name}.ipynb"
+    filename, what = f"{name}.ipynb", kind
     if kind == "different":
-        for function, code in ALTERNATIVES.items():
-            if function in functions:
-                codes[functions[function]] += "\n\n\n" + code
-    elif kind.startswith("mistake") or kind == "colab_mistake":
-        present = [f for f in sorted(MISTAKES) if f in functions]
-        wanted = kind.split(":", 1)[1] if ":" in kind else None
-        function = wanted if wanted in present else present[index % len(present)]
-        codes[functions[function]] += "\n\n\n" + MISTAKES[function][1]
+        changed = [f for f in ALTERNATIVES if f in functions]
+        for function in changed:
+            codes[functions[function]] += "\n\n\n" + ALTERNATIVES[function]
+        what = "correct, written differently: " + (", ".join(changed) or "(as given)")
+    elif kind.endswith("mistake"):
+        present = [f for f in MISTAKES if f in functions]
+        if present:
+            function = present[variant % len(present)]
+            codes[functions[function]] += "\n\n\n" + MISTAKES[function][1]
+            what = f"{kind}: {function}, {MISTAKES[function][0]}"
     elif kind == "unfinished":
         for gid in order[len(order) // 2:]:
             del codes[gid]
+        what = f"unfinished: {len(order) - len(order) // 2} of {len(order)} solutions left as stubs"
     elif kind == "infinite_loop":
         function = defined_functions(codes[order[-1]])[-1]
         codes[order[-1]] += f"\n\n\ndef {function}(*args, **kwargs):\n    while True:\n        pass"
+        what = f"infinite loop in {function}"
     nb = notebooks.fill_solutions(release_nb, codes)
     text = nbformat.writes(nb)
     if kind.startswith("colab"):
-        filename = COLAB_NAMES[index % len(COLAB_NAMES)].format(name)
+        filename = COLAB_NAMES[variant % len(COLAB_NAMES)].format(name)
         text = json.dumps(colab_saved(json.loads(text), strip_nbgrader="stripped" in kind), indent=2)
+        what += f", saved by Colab as {filename!r}"
     if kind == "damaged":
         text = text[: len(text) // 2]
-    return filename, text.encode("utf-8")
+        what = "damaged: the download was cut off halfway"
+    return filename, text.encode("utf-8"), what
 
 
 def colab_saved(nb, strip_nbgrader=False):
@@ -181,23 +195,27 @@ def colab_saved(nb, strip_nbgrader=False):
 
 
 def build_class(course, students, out=print):
-    """Write the simulated class as an LMS-style .zip in the demo course; returns its path."""
+    """Write the simulated class as an LMS-style .zip (and class.csv: who did what) in the demo course."""
     assignments = present_assignments(course)
     archive_path = course / "lms_download.zip"
-    buffer = io.BytesIO()
+    buffer, roster, counters = io.BytesIO(), [("student", "assignment", "simulated submission")], {}
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for index, (student, kind) in enumerate(profiles(students)):
-            mine = [assignments[index % len(assignments)]]
-            if len(assignments) > 1:
-                mine.append(assignments[(index + 2) % len(assignments)])
-            for assignment in mine:
+            mine = {assignments[index % len(assignments)], assignments[(index + 2) % len(assignments)]}
+            for assignment in sorted(mine):
                 source_nb = notebooks.read(notebook_path("source", assignment, course))
                 release_nb = notebooks.read(notebook_path("release", assignment, course))
-                filename, data = submission(kind, assignment, source_nb, release_nb, index)
+                key = "colab" if kind.startswith("colab") else (assignment, kind)  # Colab names cycle class-wide
+                variant = counters[key] = counters.get(key, -1) + 1
+                filename, data, what = submission(kind, assignment, source_nb, release_nb, variant)
                 info = zipfile.ZipInfo(f"{student}_{filename}", date_time=(2026, 11, 20, 23, 59, 0))
                 archive.writestr(info, data)
+                roster.append((student, assignment, what))
     archive_path.write_bytes(buffer.getvalue())
-    out(f"simulated class: {students} students, written to {archive_path}")
+    with open(course / "class.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(roster)
+    out(f"simulated class: {students} students, {len(roster) - 1} notebooks in {archive_path} "
+        f"(who did what: {course / 'class.csv'})")
     return archive_path
 
 
