@@ -25,6 +25,7 @@ def main(argv=None):
     grade.add_argument("--db-url", default=None, help="gradebook SQLAlchemy URL (default: nbgrader_config.py's)")
     grade.add_argument("--no-sandbox", dest="sandbox", action="store_false",
                        help="run student code without the sandbox (logged in the report)")
+    grade.add_argument("--root", default=None, help="the course folder (default: this repository)")
 
     demo = commands.add_parser("demo", help="the README's main job: release, simulate a class, grade it")
     demo.add_argument("--students", type=int, default=32, help="size of the simulated class (default 32)")
@@ -43,7 +44,7 @@ def main(argv=None):
     if args.command == "grade":
         from .grade import main as run
         run(args.assignments or None, from_path=args.from_path, workers=args.workers, timeout=args.timeout,
-            db_url=args.db_url, sandbox=args.sandbox)
+            db_url=args.db_url, sandbox=args.sandbox, **({"root": args.root} if args.root else {}))
         return 0
     if args.command == "demo":
         from .demo import main as run

@@ -93,6 +93,7 @@ def main(assignments=None, from_path=None, workers=None, timeout=30, db_url=None
             templates = {a: autograde.make_template(a, root, work, timeout) for a in needed}
             for assignment in needed:  # the assignment's cells and hidden tests in the real gradebook
                 autograde.register(templates[assignment], assignment, db_url)
+                _copy_duedate(assignment, db_url, templates[assignment])
         # fork: the workers start with nbgrader already imported
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
@@ -134,6 +135,15 @@ def environment(env):
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+def _copy_duedate(assignment, db_url, template):
+    """The workers' gradebook gets the real due date, so late penalties come out the same."""
+    with Gradebook(db_url) as gb:
+        duedate = gb.find_assignment(assignment).duedate
+    if duedate is not None:
+        with Gradebook(f"sqlite:///{template / 'gradebook.db'}") as gb:
+            gb.update_or_create_assignment(assignment, duedate=duedate)
 
 
 def _release_notebook(assignment, root, template):

@@ -47,10 +47,12 @@ def item_rows(db_url, assignments):
 
 def grades_table(db_url, assignments):
     """A plain-text table: one row per student, one column per assignment (points)."""
-    scores, maxima = {}, {}
+    scores, maxima, by_hand = {}, {}, 0.0
     with Gradebook(db_url) as gb:
         for assignment in assignments:
             maxima[assignment] = gb.find_assignment(assignment).max_score
+            by_hand += sum(cell.max_score for nb in gb.find_assignment(assignment).notebooks
+                           for cell in nb.grade_cells if cell.cell_type == "markdown")
             for submission in gb.assignment_submissions(assignment):
                 scores.setdefault(submission.student_id, {})[assignment] = submission.score
     width = max([len("student")] + [len(s) for s in scores])
@@ -59,6 +61,9 @@ def grades_table(db_url, assignments):
     for student in sorted(scores):
         cells = [f"{scores[student][a]:>14g}" if a in scores[student] else f"{'-':>14}" for a in assignments]
         lines.append(f"{student:<{width}}  " + "  ".join(cells))
+    if by_hand:
+        lines.append(f"(out of includes {by_hand:g} points of written answers, graded by hand in nbgrader's "
+                     "formgrader; they count 0 until then)")
     return "\n".join(lines)
 
 
