@@ -115,15 +115,25 @@ class Box:
     def __init__(self, cwd, limits):
         self.cwd = os.path.realpath(cwd)
         self.limits = limits
-        self.uid = 1_000_000 + secrets.randbelow(1_000_000_000)   # a uid no other process has
+        self.root = os.geteuid() == 0
         self.dir = Path(tempfile.mkdtemp(prefix="backprop-kernel-"))
-        os.chown(self.dir, self.uid, self.uid)   # the kernel creates its sockets here...
         self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.dir), True)
+        if self.root:
+            # Started by root: the kernel runs as a uid no other process has, so the process
+            # limit (counted per uid, and not applied to root at all) is its own.
+            self.uid = 1_000_000 + secrets.randbelow(1_000_000_000)
+            os.chown(self.dir, self.uid, self.uid)   # the kernel creates its sockets here...
+        else:
+            # Started by a user: bwrap makes a user namespace, in which the process limit
+            # counts the kernel's own processes.
+            self.uid = os.geteuid()
 
     def seal(self):
-        """...and, once they exist, may not write here any more (no filling the host's /tmp)."""
-        os.chown(self.dir, 0, 0)
-        os.chmod(self.dir, 0o755)
+        """...and, once they exist, may not write here any more (no filling the host's /tmp).
+        (Without root the kernel keeps its own uid, and so could undo this.)"""
+        if self.root:
+            os.chown(self.dir, 0, 0)
+        os.chmod(self.dir, 0o555)
 
     def remove(self):
         self._cleanup()
@@ -177,10 +187,13 @@ class Box:
                 continue
             args += ["--ro-bind", os.path.join(self.cwd, entry), os.path.join(self.cwd, entry)]
         parents(self.dir)
-        args += ["--bind", str(self.dir), str(self.dir), "--chdir", self.cwd, "--"]
-        args += ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
-                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs",
-                 "prlimit", f"--as={limits['memory_limit']}", f"--cpu={limits['cpu_limit']}",
+        args += ["--bind", str(self.dir), str(self.dir), "--chdir", self.cwd]
+        if self.root:
+            args += ["--", "setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
+                     "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+        else:
+            args += ["--unshare-user", "--"]
+        args += ["prlimit", f"--as={limits['memory_limit']}", f"--cpu={limits['cpu_limit']}",
                  f"--nproc={limits['process_limit']}", f"--fsize={limits['file_size_limit']}",
                  "--core=0", "--"]
         return args + list(kernel_cmd)

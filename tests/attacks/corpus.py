@@ -85,6 +85,11 @@ print("debugging output on stderr", file=sys.stderr)
 sys.exit("stopping this cell early")
 '''
 
+LOOP = RIGHT + '''
+while True:          # stopped by the cell timeout: the kernel is interrupted, the tests still run
+    pass
+'''
+
 OS_EXIT = RIGHT + '''
 import os
 os._exit(0)
@@ -171,6 +176,8 @@ ATTACKS = [
            blocked=["2 GB bytearray", "2 GB numpy array", "200 processes",
                     "100 MB file in the working directory", "100 MB file in /tmp"]),
     Attack("a_noisy", "print to stderr and sys.exit() in a solution cell (costs nothing)", NOISY, FULL),
+    Attack("a_loop", "an infinite loop in a solution cell (interrupted at the cell timeout)", LOOP, FULL,
+           unboxed=False),
     Attack("a_os_exit", "os._exit() in a solution cell (the kernel dies: no test can pass)", OS_EXIT, ZERO),
     Attack("z_patch_top", "replace np.allclose, np.testing, builtins.abs, print, sys.stderr, showtraceback "
            "and the grading helpers at the top level", PATCH_TOP, ZERO),

@@ -103,6 +103,7 @@ class AttackCourse:
                 # nbclient's per-cell timestamps are the only bytes that differ between two runs of
                 # the same notebook; without them runs can be compared byte for byte
                 config.write("c.Execute.record_timing = False\n")
+                config.write("c.Execute.timeout = 10\n")       # a_loop waits this long
             generate(ASSIGNMENT, self.root)
         self.release = notebooks.read(notebook_path("release", ASSIGNMENT, self.root))
 
