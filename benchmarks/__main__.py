@@ -1,10 +1,13 @@
-"""python -m benchmarks [--quick] [--only NAME ...] [--results PATH]
+"""python -m benchmarks [--quick] [--only NAME ...] [--results PATH] [--class-size N] [--reps N]
 
-Runs every benchmark, prints its table, and (full run) rewrites benchmarks/RESULTS.md.
---quick uses tiny sizes (1 repetition, a class of 2, 5 seeds) to prove the scripts work;
-it writes a results file only when --results is given.
+Runs every benchmark, prints its table, and (full run) rewrites benchmarks/RESULTS.md:
+the tables of the benchmarks that ran are replaced, the others kept.
+--quick uses tiny sizes (1 repetition, a class of 2, 5 seeds, one notebook where each
+costs an nbgrader run) to prove the scripts work; it writes a results file only when
+--results is given.
 """
 import argparse
+import dataclasses
 import resource
 import shutil
 import sys
@@ -34,20 +37,28 @@ def cpu_seconds():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[2])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[2].rstrip(":") + ".")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that every benchmark runs")
     parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), metavar="NAME",
                         help=f"run only these ({', '.join(BENCHMARKS)})")
     parser.add_argument("--results", type=Path,
                         help=f"write the results here (default for a full run: {DEFAULT_RESULTS})")
+    parser.add_argument("--class-size", type=int, help=f"students in the simulated class (full: {FULL.class_size})")
+    parser.add_argument("--reps", type=int,
+                        help=f"autograde and student-run repetitions per notebook (full: {FULL.reps})")
     parser.add_argument("--keep", action="store_true", help="keep the throwaway courses (path printed)")
     args = parser.parse_args(argv)
     results = args.results or (None if args.quick else DEFAULT_RESULTS)
+    sizes = QUICK if args.quick else FULL
+    if args.class_size:
+        sizes = dataclasses.replace(sizes, class_size=args.class_size)
+    if args.reps:
+        sizes = dataclasses.replace(sizes, reps=args.reps, runtime_reps=args.reps)
 
     workdir = Path(tempfile.mkdtemp(prefix="backprop-bench-"))
-    ctx = Context(sizes=QUICK if args.quick else FULL, workdir=workdir, quick=args.quick)
+    ctx = Context(sizes=sizes, workdir=workdir, quick=args.quick, order=list(BENCHMARKS))
     started, load_before = time.perf_counter(), load_average()
-    tables = []
+    tables = {}
     try:
         for name in args.only or BENCHMARKS:
             module = BENCHMARKS[name]
@@ -60,21 +71,20 @@ def main(argv=None):
                 table.add(name, f"FAILED: {type(error).__name__}: {error}"[:300])
                 table.missed.append(f"{name} did not run: {type(error).__name__}: {error}"[:300])
                 traceback.print_exc()
-            table.notes.append(f"took {time.perf_counter() - begun:.0f} s "
-                               f"({cpu_seconds() - cpu_begun:.0f} s of CPU time, this process and its children)")
-            tables.append(table)
-            print(table.markdown(), flush=True)
+            table.took = (f"took {time.perf_counter() - begun:.0f} s "
+                          f"({cpu_seconds() - cpu_begun:.0f} s of CPU time, this process and its children)")
+            tables[name] = table
+            print(table.markdown() + f"\n\n{table.took}", flush=True)
     finally:
         if args.keep:
             print(f"throwaway courses kept in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.perf_counter() - started
-    summary = report.targets_summary(tables)
-    print("\n" + summary)
+    print("\n" + report.targets_summary(tables.values()))
     print(f"\nall benchmarks took {elapsed:.0f} s")
     if results:
-        text = report.results_markdown(tables, ctx, elapsed, load_before, load_average(), summary,
+        text = report.results_markdown(tables, ctx, load_before, load_average(),
                                        previous=results.read_text(encoding="utf-8") if results.exists() else "")
         results.write_text(text, encoding="utf-8")
         print(f"wrote {results}")

@@ -58,6 +58,7 @@ class Table:
         self.notes = []        # sentences printed under the table
         self.missed = []       # "what: measured, target; why" for every missed target
         self.unavailable = []  # "what: why" for every row that could not be measured
+        self.took = ""         # "took N s (...)", set by the runner
 
     def add(self, *cells):
         if len(cells) != len(self.columns):
@@ -364,7 +365,7 @@ class Context:
     workdir: Path
     root: Path = ROOT
     quick: bool = False
-    out: callable = print
+    order: list = field(default_factory=list)    # benchmark names in the order of RESULTS.md
     memory: list = field(default_factory=list)   # (what, peak bytes, detail) recorded by any benchmark
     _course: Course = None
     _runs: dict = field(default_factory=dict)

@@ -1,7 +1,14 @@
-"""benchmarks/RESULTS.md: the machine, the versions, the date, the tables, and the targets missed."""
+"""benchmarks/RESULTS.md: the machine, the versions, the tables, and the targets missed.
+
+Each benchmark's table is one section of the file, stamped with when, at what sizes and
+under what machine load it was measured. A run replaces the sections of the benchmarks it
+ran and keeps the others (`--only throughput` refreshes one table), so every number in the
+file comes from a real run, and the file says which.
+"""
 import datetime
 import os
 import platform
+import re
 import subprocess
 from importlib import metadata
 
@@ -12,6 +19,8 @@ from course.layout import ROOT
 PACKAGES = ("nbgrader", "nbclient", "nbconvert", "ipykernel", "jupyter_client", "ipywidgets", "numpy",
             "matplotlib", "psutil")
 NOTES_HEADING = "## Notes (written by hand, kept across runs)"
+SECTION = re.compile(r"<!-- benchmark: (\w+) -->\n(.*?)<!-- end: \1 -->", re.S)
+MISSED, UNMEASURED = "- Missed: ", "- Not measured: "
 
 
 def machine():
@@ -41,8 +50,8 @@ def commit():
     def git(*args):
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     head = git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = git("status", "--porcelain", "--", "source", "release", "course", "benchmarks")
-    return head + (" (with uncommitted changes in source/, release/, course/ or benchmarks/)" if dirty else "")
+    dirty = git("status", "--porcelain", "--", "source", "release", "course", "benchmarks/*.py")
+    return head + (" + uncommitted changes in source/, release/ or course/" if dirty else "")
 
 
 def sandbox():
@@ -54,46 +63,58 @@ def sandbox():
 
 
 def targets_summary(tables):
+    """The verdict of one run, for the terminal."""
     missed = [m for t in tables for m in t.missed]
     unavailable = [u for t in tables for u in t.unavailable]
     lines = ["## Targets", ""]
-    if missed:
-        lines += ["Missed:", ""] + [f"- {m}" for m in missed]
-    else:
-        lines.append("No measured target was missed.")
-    if unavailable:
-        lines += ["", "Not measured (the subject does not exist yet):", ""] + [f"- {u}" for u in unavailable]
+    lines += [f"{MISSED}{m}" for m in missed] or ["No measured target was missed."]
+    lines += [f"{UNMEASURED}{u}" for u in unavailable]
     return "\n".join(lines)
 
 
-def results_markdown(tables, ctx, elapsed, load_before, load_after, summary, previous=""):
+def section(table, stamp):
+    """One benchmark's part of RESULTS.md: its stamp, its table, and its verdict lines."""
+    lines = [table.markdown(), "", f"_{stamp}_", ""]
+    lines += [f"{MISSED}{m}" for m in table.missed] + [f"{UNMEASURED}{u}" for u in table.unavailable]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def results_markdown(tables, ctx, load_before, load_after, previous=""):
+    """RESULTS.md with this run's tables ({benchmark name: Table}) replacing their old sections."""
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    mode = "quick (tiny sizes: not representative)" if ctx.quick else "full"
     sizes = ctx.sizes
+    mode = "QUICK sizes, not representative" if ctx.quick else "full sizes"
+    stamp = (f"Measured {now} ({mode}: {sizes.reps} autograde repetition(s), {sizes.runtime_reps} student "
+             f"run(s), class of {sizes.class_size}, {sizes.xor_seeds}/{sizes.iris_seeds} XOR/iris seeds, "
+             f"{sizes.slider_points} values per slider); load average {load_before} before, {load_after} after; "
+             f"commit {commit()}")
+    sections = {name: body for name, body in SECTION.findall(previous)}
+    for name, table in tables.items():
+        sections[name] = section(table, stamp + f"; {table.took}")
+    order = [name for name in ctx.order if name in sections]
+
+    verdicts = [line for name in order for line in sections[name].splitlines()
+                if line.startswith((MISSED, UNMEASURED))]
     lines = [
         "# Benchmark results",
         "",
-        "Written by `python -m benchmarks` (see benchmarks/__main__.py); every number below was measured",
-        "in the run described here. Benchmarks print tables and assert nothing; targets are from issue 7.",
+        "Written by `python -m benchmarks` (benchmarks/__main__.py). Every number here was measured in the run",
+        "named under its table (date, sizes, machine load, commit); a run rewrites the tables it ran and",
+        "keeps the others. Benchmarks print tables and assert nothing; the targets are issue 7's.",
         "",
-        f"- Date: {now}; run took {elapsed:.0f} s ({mode})",
-        f"- Sizes: {sizes.reps} autograde repetition(s), {sizes.runtime_reps} student run(s) per notebook, "
-        f"class of {sizes.class_size}, {sizes.xor_seeds} XOR seeds, {sizes.iris_seeds} iris seeds, "
-        f"{sizes.slider_points} value(s) per slider",
-        f"- Machine: {machine()}",
-        f"- Load average (1, 5, 15 min): {load_before} at the start, {load_after} at the end "
-        "(the machine is shared; other work running at the same time slows every number alike)",
+        f"- Machine: {machine()} (shared with other work: see each table's load average)",
         f"- Versions: {versions()}",
         f"- Sandbox: {sandbox()}",
-        f"- Repository commit: {commit()}",
         "",
-        summary,
+        "## Targets",
+        "",
+        *(verdicts or ["No measured target was missed."]),
         "",
         "## Tables",
         "",
     ]
-    for table in tables:
-        lines += [table.markdown(), ""]
+    for name in order:
+        lines += [f"<!-- benchmark: {name} -->", sections[name].rstrip(), f"<!-- end: {name} -->", ""]
     if NOTES_HEADING in previous:
         lines += [NOTES_HEADING + previous.split(NOTES_HEADING, 1)[1].rstrip(), ""]
     return "\n".join(lines)

@@ -12,7 +12,8 @@ import pytest
 
 from benchmarks import (autograde_cost, learning_quality, memory, slider_latency, student_runtime,
                         throughput)
-from benchmarks.common import SKIPPED, Table, percentile
+from benchmarks import report
+from benchmarks.common import QUICK, SKIPPED, Context, Table, percentile
 from benchmarks.inprocess import widget_positions
 from course import reference
 from course.data import xor
@@ -83,8 +84,8 @@ def test_quick_run_has_a_row_for_every_subject(quick_run):
 
 def test_quick_run_states_targets_and_leaves_committed_results_alone(quick_run):
     _, results, committed_untouched = quick_run
-    assert "## Targets" in results and "Machine:" in results and "Load average" in results
-    assert "quick (tiny sizes: not representative)" in results
+    assert "## Targets" in results and "Machine:" in results and "load average" in results
+    assert "QUICK sizes, not representative" in results
     assert committed_untouched, "--quick must not rewrite benchmarks/RESULTS.md"
 
 
@@ -136,3 +137,21 @@ def test_tables_say_why_a_row_has_no_numbers():
     assert table.verdict("speed", False, "2 s", "< 1 s", why="slow cell") == "NO"
     assert table.missed == ["speed: 2 s against a target of < 1 s — slow cell"]
     assert percentile([1, 2, 3, 4, 5], 95) == pytest.approx(4.8)
+
+
+def test_results_file_keeps_the_tables_a_run_did_not_touch(tmp_path):
+    ctx = Context(sizes=QUICK, workdir=tmp_path, quick=True, order=["first", "second"])
+    old_first, old_second = Table("First", ["a", "b"]), Table("Second", ["a", "b"])
+    old_first.add("x", "1")
+    old_second.add("y", "2")
+    old_second.verdict("y", False, "2", "< 1")
+    previous = report.results_markdown({"first": old_first, "second": old_second}, ctx, "1", "1")
+    previous += "\n" + report.NOTES_HEADING + "\n\nkept by hand\n"
+    new_first = Table("First", ["a", "b"])
+    new_first.add("x", "3")
+    text = report.results_markdown({"first": new_first}, ctx, "1", "1", previous=previous)
+    tables = markdown_tables(text)
+    assert tables["First"][1] == [["x", "3"]] and tables["Second"][1] == [["y", "2"]]
+    assert text.index("### First") < text.index("### Second")
+    assert "- Missed: y: 2 against a target of < 1" in text.split("## Tables")[0]
+    assert text.rstrip().endswith("kept by hand")
