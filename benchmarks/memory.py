@@ -22,7 +22,7 @@ def measure(ctx):
         course.submit("memory", assignment, course.reference_submission(assignment))
         _, sampler = course.autograde(assignment, "memory")
         ctx.record_memory(f"grading worker: nbgrader autograde + kernel, {assignment}", sampler)
-        _, _, kernel = execute(nb, ctx)
+        _, _, _, kernel = execute(nb, ctx)
         if kernel:
             ctx.record_memory(f"student kernel: {assignment} run top to bottom", kernel)
 
