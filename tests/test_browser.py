@@ -33,6 +33,7 @@ CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = ROOT / "screenshots"
+REDRAW_TIMEOUT = 60        # seconds a moved slider's picture has to change (a retrain included)
 # assignment -> the sliders to move (matched against their description, case-insensitive)
 SLIDERS = {
     "01_initialization": "bias",
@@ -230,7 +231,7 @@ def drag(page, slider):
     direction = 1 if x < track["x"] + track["width"] / 2 else -1
     page.mouse.move(x, y)
     page.mouse.down()
-    page.mouse.move(x + direction * track["width"] / 4, y, steps=8)
+    page.mouse.move(x + direction * track["width"] / 4, y, steps=4)
     page.mouse.up()
 
 
@@ -250,7 +251,7 @@ def wait_for_redraw(slider, before, timeout):
     return slider_state(slider)
 
 
-def check_sliders_redraw(page, panel, description, shots, redraw_timeout=60):
+def check_sliders_redraw(page, panel, description, shots, redraw_timeout=REDRAW_TIMEOUT):
     """Move every slider whose description matches; returns the problems found."""
     sliders = panel.locator(".widget-slider").filter(
         has=page.locator(".widget-label", has_text=re.compile(description, re.IGNORECASE)))
@@ -301,11 +302,15 @@ def test_notebook_runs_and_its_slider_redraws_in_jupyterlab(assignment, lab, bro
         print(f"\n  screenshots of {assignment}: {shots.relative_to(ROOT)}/", end="")
     page = browser.new_page()
     try:
+        started = time.monotonic()
         panel = open_and_run_all(page, lab, relative)
         page.screenshot(path=str(shots / "0-after-run-all.png"))
         errors = shown_errors(panel)
         assert errors == [], f"{relative} shows errors after Run All:\n  " + "\n  ".join(errors)
+        ran = time.monotonic()
         problems = check_sliders_redraw(page, panel, SLIDERS[assignment], shots)
+        with capsys.disabled():
+            print(f" (open + run all {ran - started:.0f} s, sliders {time.monotonic() - ran:.0f} s)", end="")
         assert problems == [], f"{relative}:\n  " + "\n  ".join(problems)
     finally:
         page.close()
