@@ -35,7 +35,7 @@ def tree_cpu(pid):
                 continue
             parents[int(entry)] = int(fields[1])
             cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    family, total = {pid}, 0.0
+    family = {pid}
     for _ in range(10):   # a few generations: bwrap -> init -> kernel
         family |= {child for child, parent in parents.items() if parent in family}
     return sum(cpu.get(p, 0.0) for p in family)

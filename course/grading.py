@@ -401,7 +401,7 @@ def _install_guard():
 
     import numpy.linalg
     import numpy.random
-    import numpy.testing
+    import numpy.testing  # noqa: F401  (so that np.testing is there to watch)
     guard = _Guard()
     for module in (np, np.linalg, np.testing, np.random, math):
         guard.watch(module, _public(module))
