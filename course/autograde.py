@@ -31,6 +31,7 @@ from . import notebooks
 from .layout import notebook_path
 
 KERNEL_DIED = "KernelDied"
+EMPTY_GRADEBOOK = "empty-gradebook.db"  # tables made once per run, copied into every template
 TIMEOUT = "CellTimeoutError"
 
 
@@ -157,6 +158,9 @@ def make_template(assignment, root, work, timeout):
                "from course.autograde import grading_config as _grading_config\n"
                f"_grading_config(c, timeout={int(timeout)})\n")
     (template / "nbgrader_config.py").write_text(config, encoding="utf-8")
+    empty = Path(work) / EMPTY_GRADEBOOK
+    if empty.exists():
+        shutil.copy(empty, template / "gradebook.db")
     register(template, assignment)
     return template
 

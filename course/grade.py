@@ -89,15 +89,19 @@ def main(assignments=None, from_path=None, workers=None, timeout=30, db_url=None
 
     work = Path(tempfile.mkdtemp(prefix="backprop-grade-"))
     try:
-        with environment(env):
-            templates = {a: autograde.make_template(a, root, work, timeout) for a in needed}
-            for assignment in needed:  # the assignment's cells and hidden tests in the real gradebook
-                autograde.register(templates[assignment], assignment, db_url)
-                _copy_duedate(assignment, db_url, templates[assignment])
         # fork: the workers start with nbgrader already imported
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                  initargs=(env,)) as pool:
+            with environment(env):  # made once: a new gradebook costs an `alembic heads` run
+                Gradebook(f"sqlite:///{work / autograde.EMPTY_GRADEBOOK}").close()
+            pending = {a: pool.submit(autograde.make_template, a, root, work, timeout) for a in needed}
+            templates = {}
+            with environment(env):
+                for assignment in needed:  # its cells and hidden tests into the real gradebook, one by one
+                    templates[assignment] = pending[assignment].result()
+                    autograde.register(templates[assignment], assignment, db_url)
+                    _copy_duedate(assignment, db_url, templates[assignment])
             records = _grade_all(found, templates, root, results, work, db_url, course_id, pool, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -175,10 +179,10 @@ def _grade_all(found, templates, root, results, work, db_url, course_id, pool, o
                              nb, sub.timestamp, work)
         jobs[future] = record
 
-    progress = Progress(len(records), out)
+    progress = Progress([r.student for r in records], out)
     for record in records:
         if record.problem:
-            progress.step(failed=True)
+            progress.step(record.student, failed=True)
     for future in as_completed(jobs):
         record = jobs[future]
         try:
@@ -190,32 +194,41 @@ def _grade_all(found, templates, root, results, work, db_url, course_id, pool, o
         merge.merge(result, db_url, course_id, root)
         record.problem, record.notes, record.seconds = result.problem, result.notes, result.seconds
         record.score = sum(s or 0 for s, _ in result.grades.values())
-        progress.step(failed=bool(result.problem or result.notes))
+        progress.step(record.student, failed=bool(result.problem or result.notes))
         shutil.rmtree(Path(work) / "students" / f"{record.student}--{record.assignment}", ignore_errors=True)
     progress.close()
-    with Gradebook(db_url, course_id) as gb:
-        max_scores = {a: gb.find_assignment(a).max_score for a in templates}
+    with Gradebook(db_url, course_id) as gb:  # autograded points only: written answers are graded by hand
+        max_scores = {a: sum(cell.max_score for nb in gb.find_assignment(a).notebooks
+                             for cell in nb.grade_cells if cell.cell_type == "code") for a in templates}
     for record in records:
         record.max_score = max_scores[record.assignment]
     return records
 
 
 class Progress:
-    """`[#####-----] 12/40 graded, 1 with problems, 0:42` redrawn in place (a line per 10% in logs)."""
+    """`[#####-----] 12/40 notebooks (5/20 students) graded, 1 with problems, 0:42`.
 
-    def __init__(self, total, out):
-        self.total, self.done, self.failed, self.out = total, 0, 0, out
+    Redrawn in place on a terminal; in a log, one line per tenth of the way.
+    """
+
+    def __init__(self, students, out):
+        self.left = {}
+        for student in students:
+            self.left[student] = self.left.get(student, 0) + 1
+        self.total, self.done, self.failed, self.out = len(students), 0, 0, out
         self.start = time.perf_counter()
         self.tty = out is print and sys.stdout.isatty()
         self.last_tenth = -1
 
-    def step(self, failed=False):
+    def step(self, student, failed=False):
         self.done += 1
         self.failed += failed
+        self.left[student] -= 1
+        finished = sum(1 for n in self.left.values() if n == 0)
         elapsed = int(time.perf_counter() - self.start)
         bar = "#" * (20 * self.done // self.total)
-        line = (f"[{bar:<20}] {self.done}/{self.total} graded, {self.failed} with problems, "
-                f"{elapsed // 60}:{elapsed % 60:02d}")
+        line = (f"[{bar:<20}] {self.done}/{self.total} notebooks ({finished}/{len(self.left)} students) graded, "
+                f"{self.failed} with problems, {elapsed // 60}:{elapsed % 60:02d}")
         if self.tty:
             sys.stdout.write("\r" + line)
             sys.stdout.flush()

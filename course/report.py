@@ -88,6 +88,8 @@ def charts(assignments, records, items):
         ax.set_xlabel("score (%)")
         ax.set_xlim(0, 100)
     axes[0][0].set_ylabel("students")
+    for ax in axes[0]:
+        ax.yaxis.get_major_locator().set_params(integer=True)
     distribution = _png(figure)
     plt.close(figure)
 
@@ -98,6 +100,10 @@ def charts(assignments, records, items):
     ax.set_xlabel("students who lost points (%)")
     ax.set_xlim(0, 100)
     ax.set_title("Items most students missed", fontsize=10)
+    if not missed:
+        ax.set_yticks([])
+        ax.text(50, 0.5, "every student earned every autograded point", ha="center", va="center")
+        ax.set_ylim(0, 1)
     worst = _png(figure)
     plt.close(figure)
     return distribution, worst
@@ -151,6 +157,7 @@ tr.bad td {{ background: #fff3f3; }}
 sandbox: <b>{e(str(settings['sandbox']))}</b> &middot; {settings['workers']} workers &middot;
 {settings['timeout']} s per cell &middot; {settings['seconds']:.0f} s in all</p>
 <h2>Scores</h2>
+<p>Autograded points; written answers are graded by hand in nbgrader's formgrader and are not counted here.</p>
 <table><tr><th>assignment</th><th>submissions</th><th>out of</th><th>mean</th><th>median</th>
 <th>min</th><th>max</th><th>problems</th></tr>{''.join(rows)}</table>
 <img alt="score distribution per assignment" src="data:image/png;base64,{distribution}">
