@@ -4,7 +4,9 @@ During `nbgrader autograde` (and so `python -m course grade`) every submission's
 kernel is started by SandboxKernelManager, which nbgrader_config.py installs
 through SandboxExecute. With the sandbox on (the default), the kernel runs as
 
-    bwrap <read-only view> -- setpriv <a fresh unprivileged uid> prlimit <limits> -- python -m ipykernel_launcher ...
+    bwrap <read-only view> -- setpriv <a fresh uid> prlimit <limits> -- python -m ipykernel_launcher ...
+
+(started by a normal user instead of root: bwrap --unshare-user, no setpriv).
 
 and sees only:
 - read-only: /usr, the virtual environment and its interpreter (sys.prefix,
@@ -25,15 +27,19 @@ folders, the home directory, the rest of the repository.
 Limits (per kernel, traits of SandboxKernelManager, settable in
 nbgrader_config.py as c.SandboxKernelManager.<name>): address space
 `memory_limit` (2 GiB), CPU time `cpu_limit` (600 s), processes and threads
-`process_limit` (64; counted per uid, and each kernel gets its own uid, so a
-fork bomb only starves itself), size of one written file `file_size_limit`
+`process_limit` (64; counted per uid, and each kernel gets its own uid or user
+namespace, so a fork bomb only starves itself), size of one written file `file_size_limit`
 (256 MiB), size of each private tmpfs `tmpfs_size` (256 MiB). A memory or
 fork bomb fails inside its own kernel: MemoryError, BlockingIOError, "File too
 large".
 
 Switches: BACKPROP_SANDBOX=off in the environment runs kernels unconfined
-(`course grade --no-sandbox` sets it). With the sandbox on and bwrap missing,
-grading stops with a one-line message (see `require`).
+(`course grade --no-sandbox` sets it; with plain nbgrader, set it yourself).
+With the sandbox on and bwrap missing, grading stops with a one-line message
+(see `require`).
+
+Timeouts still work: the kernel is interrupted with an interrupt_request
+message (a signal would reach bwrap, not the kernel).
 
 Sandbox on or off, the grading kernel imports course.grading before any cell
 runs, so the hidden tests' helpers capture numpy, builtins and the streams
