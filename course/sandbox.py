@@ -79,7 +79,7 @@ ETC_FILES = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", 
 # Environment variables passed into the sandbox (everything else is dropped).
 ENV_KEEP = {"PATH", "LANG", "LANGUAGE", "TZ", "TERM", "NBGRADER_EXECUTION", "MPLBACKEND",
             "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"}
-ENV_KEEP_PREFIXES = ("LC_", "PYTHON")
+ENV_KEEP_PREFIXES = ("LC_", "PYTHON", "OPENBLAS_")  # OPENBLAS_CORETYPE: some CPUs need it
 
 
 def enabled():
