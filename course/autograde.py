@@ -17,6 +17,7 @@ Grading settings added to the private nbgrader_config.py (see grading_config):
   cut to their last line, which would quote hidden lines); the one-line messages the
   tests print stay in the cell output.
 """
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -87,6 +88,7 @@ def grading_config(c, timeout):
     from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
     c.Execute.timeout = timeout
+    c.Execute.startup_timeout = 180  # a busy machine can take a while to start a (sandboxed) kernel
     configured = c.Autograde.get("autograde_preprocessors") or Autograde.autograde_preprocessors.default_value
     chain = []
     for step in configured:
@@ -190,14 +192,19 @@ def grade(template, student, assignment, nb, timestamp, work):
     if timestamp:
         (submitted / "timestamp.txt").write_text(timestamp, encoding="utf-8")
 
-    ok, log = run_app(Autograde, private, assignment, student)
     autograded = private / "autograded" / student / assignment
-    if not ok or not (autograded / f"{name}.ipynb").exists():
+    for attempt in (1, 2):  # the student's code cannot fail it (see SurviveKernelDeath): retry once
+        ok, log = run_app(Autograde, private, assignment, student)
+        if ok and (autograded / f"{name}.ipynb").exists():
+            break
+        if attempt == 1:
+            result.notes.append("graded twice: the first run failed with " + _last_error(log))
+    else:
         result.problem = "nbgrader autograde failed: " + _last_error(log)
         result.seconds = time.perf_counter() - start
         return result
     result.autograded = str(autograded)
-    result.notes = execution_notes(notebooks.read(autograded / f"{name}.ipynb"))
+    result.notes += execution_notes(notebooks.read(autograded / f"{name}.ipynb"))
 
     with Gradebook(f"sqlite:///{private / 'gradebook.db'}") as gb:
         submission = gb.find_submission_notebook(name, assignment, student)
@@ -231,6 +238,8 @@ def execution_notes(nb):
 
 
 def _last_error(log):
-    lines = [line for line in log.splitlines() if line.strip()]
+    """The exception that ended a converter run ("RuntimeError: Kernel didn't respond ..."), one line."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    raised = [line for line in lines if re.match(r"^[\w.]*(Error|Exception|Interrupt)\w*: ", line)]
     errors = [line for line in lines if "Error" in line or "ERROR" in line]
-    return (errors or lines or ["no output"])[-1].strip()[:300]
+    return (raised or errors or lines or ["no output"])[-1][:300]

@@ -65,7 +65,8 @@ def parse(data):
     try:
         content = json.loads(text)
     except json.JSONDecodeError as error:
-        if error.pos >= len(text.rstrip()) - 1:
+        stripped = text.strip()
+        if error.pos >= len(text.rstrip()) - 1 or (stripped.startswith("{") and not stripped.endswith("}")):
             raise NotANotebook(f"the file is cut off at line {error.lineno} (truncated JSON; "
                                "download it again from Colab or Jupyter)") from None
         raise NotANotebook(f"it is not JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
