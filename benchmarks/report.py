@@ -95,6 +95,7 @@ def results_markdown(tables, ctx, load_before, load_after, previous=""):
 
     verdicts = [line for name in order for line in sections[name].splitlines()
                 if line.startswith((MISSED, UNMEASURED))]
+    verdicts += [f"- Not run yet: {name} (no table below)" for name in ctx.order if name not in sections]
     lines = [
         "# Benchmark results",
         "",
