@@ -1,7 +1,7 @@
 """python -m benchmarks [--quick] [--only NAME ...] [--results PATH] [--class-size N] [--reps N]
 
-Runs every benchmark, prints its table, and (full run) rewrites benchmarks/RESULTS.md:
-the tables of the benchmarks that ran are replaced, the others kept.
+Runs every benchmark, prints its table, and (full run) rewrites benchmarks/RESULTS.md
+after each table: the tables of the benchmarks that ran are replaced, the others kept.
 --quick uses tiny sizes (1 repetition, a class of 2, 5 seeds, one notebook where each
 costs an nbgrader run) to prove the scripts work; it writes a results file only when
 --results is given.
@@ -57,13 +57,13 @@ def main(argv=None):
 
     workdir = Path(tempfile.mkdtemp(prefix="backprop-bench-"))
     ctx = Context(sizes=sizes, workdir=workdir, quick=args.quick, order=list(BENCHMARKS))
-    started, load_before = time.perf_counter(), load_average()
+    started = time.perf_counter()
     tables = {}
     try:
         for name in args.only or BENCHMARKS:
             module = BENCHMARKS[name]
             print(f"\n... {module.TITLE} (load average {load_average()})", flush=True)
-            begun, cpu_begun = time.perf_counter(), cpu_seconds()
+            begun, cpu_begun, load_before = time.perf_counter(), cpu_seconds(), load_average()
             try:
                 table = module.run(ctx)
             except Exception as error:      # one broken benchmark must not hide the others
@@ -75,6 +75,10 @@ def main(argv=None):
                           f"({cpu_seconds() - cpu_begun:.0f} s of CPU time, this process and its children)")
             tables[name] = table
             print(table.markdown() + f"\n\n{table.took}", flush=True)
+            if results:     # written after every table: an interrupted run keeps what it measured
+                previous = results.read_text(encoding="utf-8") if results.exists() else ""
+                results.write_text(report.results_markdown({name: table}, ctx, load_before, load_average(),
+                                                           previous), encoding="utf-8")
     finally:
         if args.keep:
             print(f"throwaway courses kept in {workdir}")
@@ -84,9 +88,6 @@ def main(argv=None):
     print("\n" + report.targets_summary(tables.values()))
     print(f"\nall benchmarks took {elapsed:.0f} s")
     if results:
-        text = report.results_markdown(tables, ctx, load_before, load_average(),
-                                       previous=results.read_text(encoding="utf-8") if results.exists() else "")
-        results.write_text(text, encoding="utf-8")
         print(f"wrote {results}")
     return 0
 
