@@ -258,6 +258,29 @@ class Checker:
         return _round(earned, 2)
 
 
+# --- one function at a time ---------------------------------------------------------
+
+def use_reference(namespace, names):
+    """Grade one function on its own: for the rest of this cell, `namespace` (the notebook's
+    globals()) holds course.reference's functions `names` instead of the student's.
+
+    forward_softmax calls the student's softmax, train calls nearly everything: the test cell
+    of such a function starts with a hidden block
+
+        from course.grading import use_reference
+        use_reference(globals(), ["softmax"])   # the grader's softmax while this cell runs
+
+    so that its visible asserts and its hidden tests both run with the grader's helpers, and a
+    wrong or unfinished softmax costs points only in softmax's own cell. The student's functions
+    (or their absence) come back when the cell ends, even when an assert in it fails: the tamper
+    guard does it after every cell (outside IPython, call _GUARD.give_back()).
+    """
+    from course import reference
+    for name in names:
+        _GUARD.lent.setdefault((id(namespace), name), (namespace, name, namespace.get(name, _MISSING)))
+        namespace[name] = _getattr(reference, name)
+
+
 # --- tamper-proofing -------------------------------------------------------------
 #
 # Hidden tests run in the same interpreter as the student's code, which could
@@ -310,6 +333,7 @@ class _Guard:
     def __init__(self):
         self.watched = []      # (owner, name, original value or _MISSING)
         self.stashed = {}      # user-namespace names hidden while a hidden-test cell runs
+        self.lent = {}         # (id, name) -> (namespace, name, student's value): see use_reference
         self.quiet = 0         # > 0 inside quietly(), which swaps sys.stdout/stderr itself
         self.test_cells = frozenset()   # sha1 of the test cells' sources (set by course.sandbox)
 
@@ -349,11 +373,21 @@ class _Guard:
             self._hide_shadows()
 
     def after_cell(self, result=None):
+        self.give_back()
         self._unhide_shadows()
         replaced = self.restore()
         if replaced:
             _stderr.write(f"✗ grading: {_replaced_message(replaced)}\n")
             _stderr.flush()
+
+    def give_back(self):
+        """Put back the notebook's own functions where use_reference lent the grader's."""
+        for namespace, name, original in self.lent.values():
+            if original is _MISSING:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = original
+        self.lent = {}
 
     def _hide_shadows(self):
         """A test cell sees the real builtins and numpy, whatever the notebook named its globals

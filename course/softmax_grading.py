@@ -1,19 +1,14 @@
-"""Hidden-test helpers for 05_iris_softmax: grade one function at a time, name the likely mistake.
+"""Hidden-test helpers for 05_iris_softmax: name the likely mistake in a softmax gradient.
 
-    from course.softmax_grading import reference_functions, expect_matching_gradient
-    with reference_functions(globals(), ["softmax"]):
-        P, cache = check.call(forward_softmax, X, params)     # runs with the reference softmax
+    from course.softmax_grading import expect_matching_gradient
+    expect_matching_gradient(dZ, numeric, "dL/dZ", n, hint="dL/dZ = (P - Y) / n")
 
-forward_softmax calls the student's softmax, backward_softmax their loss gradient and
-train_softmax all of them. Swapping those for course.reference's versions while one
-function is graded means a mistake costs points only in its own cell.
+(Dependent functions are graded with the grader's helpers: see course.grading.use_reference.)
 """
-import contextlib
 import sys
 
 import numpy as np
 
-from . import reference
 from .grading import Wrong, expect_array, relative_error
 
 # captured at import, like course.grading (student code may replace numpy functions later)
@@ -22,19 +17,6 @@ _vdot = np.vdot
 _abs = abs
 _round = round
 _getattr = getattr
-
-
-@contextlib.contextmanager
-def reference_functions(namespace, names):
-    """Put course.reference's functions `names` into `namespace` (a notebook's globals()) for a while."""
-    saved = {name: namespace[name] for name in names if name in namespace}
-    namespace.update({name: _getattr(reference, name) for name in names})
-    try:
-        yield
-    finally:
-        for name in names:
-            namespace.pop(name, None)
-        namespace.update(saved)
 
 
 def likely_mistake(actual, expected, n):

@@ -483,6 +483,16 @@ def softmax_cross_entropy_grad(Y, P):
 """
 
 
+# One mistake costs only its own points, visible checks included: each dependent function's test
+# cell runs with the grader's helpers (course.grading.use_reference). Left unimplemented (the
+# release stub) or wrong (non-crashing), the helpers below lose their own cells only.
+UNIMPLEMENTED_DEPENDENCIES = {
+    "stub_helpers": ["softmax", "cross_entropy", "softmax_cross_entropy_grad"],
+    "stub_forward_backward": ["forward_softmax", "backward_softmax"],
+}
+WRONG_DEPENDENCIES = ["softmax_wrong_axis", "ce_wrong_sign", "grad_flipped_sign"]
+
+
 def _submissions(variants):
     """Submission k = the k-th variant of every function that has one (the reference elsewhere)."""
     count = max(len(v) for v in variants.values())
@@ -512,7 +522,27 @@ def graded(grading_course):
             ASSIGNMENT, **{function: code for function, (_, code) in chosen.items()})
     subs["unimplemented"] = grading_course.release_notebook(ASSIGNMENT)
     subs["tampered"] = grading_course.reference_submission(ASSIGNMENT, softmax_cross_entropy_grad=TAMPERED_GRAD)
+    stubs = _release_stubs(grading_course)
+    for name, functions in UNIMPLEMENTED_DEPENDENCIES.items():
+        subs[name] = grading_course.reference_submission(ASSIGNMENT, **{f: stubs[f] for f in functions})
+    subs["wrong_dependencies"] = grading_course.reference_submission(
+        ASSIGNMENT, **{function: code for function, code, _ in map(_wrong_variant, WRONG_DEPENDENCIES)})
     return grading_course.autograde(ASSIGNMENT, subs)
+
+
+def _release_stubs(course):
+    """{grade_id: code} of the release notebook's solution cells (`raise NotImplementedError()`)."""
+    return {notebooks.grade_id(cell): cell.source for cell in course.release_notebook(ASSIGNMENT).cells
+            if notebooks.is_solution(cell) and cell.cell_type == "code"}
+
+
+def _wrong_variant(name):
+    """(function, code, points its cell earns) of the wrong variant called `name`."""
+    for function, variants in WRONG.items():
+        for variant, code, points in variants:
+            if variant == name:
+                return function, code, points
+    raise KeyError(name)
 
 
 def _test_outputs(course, submission):
@@ -601,3 +631,20 @@ def test_missing_1_over_n_in_backward_is_named(graded, grading_course):
 def test_replacing_the_gradient_check_does_not_help(graded):
     """course.softmax_grading is watched by course.grading's guard: the original is put back."""
     assert graded["tampered"]["test_softmax_cross_entropy_grad"] == (1.0, 3.0)
+
+
+@pytest.mark.parametrize("submission", sorted(UNIMPLEMENTED_DEPENDENCIES))
+def test_unimplemented_helpers_cost_only_their_own_cells(graded, grading_course, submission):
+    stubbed = UNIMPLEMENTED_DEPENDENCIES[submission]
+    stubs = _release_stubs(grading_course)
+    assert all("raise NotImplementedError()" in stubs[function] for function in stubbed)
+    for function, (test, points) in TEST_CELL.items():
+        expected = 0.0 if function in stubbed else float(points)
+        assert graded[submission][test] == (expected, points), f"{submission}: {test}"
+
+
+def test_wrong_helpers_cost_only_their_own_cells(graded):
+    wrong = {function: points for function, _, points in map(_wrong_variant, WRONG_DEPENDENCIES)}
+    for function, (test, points) in TEST_CELL.items():
+        expected = float(wrong.get(function, points))
+        assert graded["wrong_dependencies"][test] == (expected, points), test
