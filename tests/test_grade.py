@@ -157,14 +157,16 @@ def test_regrading_with_one_worker_changes_nothing(graded):
 
 def test_plain_nbgrader_autograde_gives_the_same_grades(graded, tmp_path):
     """The normalized copies, graded by `nbgrader autograde` itself, score what `course grade` gave."""
-    root = course_copy(tmp_path, {ASSIGNMENT: fixture_source()})
-    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT], cwd=root,
-                   env=tool_env(BACKPROP_SANDBOX="off"), check=True, capture_output=True)
+    root = tmp_path / "course"  # the graded course's config, source and gradebook; new student ids
+    root.mkdir()
+    for name in ("nbgrader_config.py", "gradebook.db"):
+        shutil.copy(graded["root"] / name, root / name)
+    shutil.copytree(graded["root"] / "source", root / "source")
     students = ["stripped", "wrong"]
     for student in students:
-        shutil.copytree(graded["root"] / "grading" / "normalized" / student, root / "submitted" / student)
+        shutil.copytree(graded["root"] / "grading" / "normalized" / student, root / "submitted" / f"plain_{student}")
     result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT], cwd=root,
                             env=tool_env(BACKPROP_SANDBOX="off"), capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
-    ours = scores(graded["root"])
-    assert scores(root) == {s: ours[s] for s in students}
+    ours, theirs = scores(graded["root"]), scores(root)
+    assert {s: theirs[f"plain_{s}"] for s in students} == {s: ours[s] for s in students}
