@@ -240,12 +240,24 @@ def graded(grading_course):
         # a broken linear alone: forward and mse_loss must keep their points
         "only_linear_broken": grading_course.reference_submission(
             ASSIGNMENT, linear=_code(WRONG["linear"]["bias_forgotten"])),
+        # linear left as the release stub (raise NotImplementedError()): forward is graded, visible
+        # checks included, with the grader's linear (course.grading.use_reference)
+        "only_linear_unimplemented": grading_course.reference_submission(
+            ASSIGNMENT, linear=_release_stub(grading_course, "linear")),
     }
     for plan, variants in ((WRONG_SUBMISSIONS, WRONG), (CORRECT_SUBMISSIONS, CORRECT)):
         for submission, chosen in plan.items():
             codes = {f: _code(variants[f][name]) for f, name in chosen.items() if name}
             submissions[submission] = grading_course.reference_submission(ASSIGNMENT, **codes)
     return grading_course.autograde(ASSIGNMENT, submissions)
+
+
+def _release_stub(grading_course, function):
+    """The release notebook's code for a solution cell: `raise NotImplementedError()`."""
+    cell = next(c for c in grading_course.release_notebook(ASSIGNMENT).cells
+                if notebooks.is_solution(c) and notebooks.grade_id(c) == function)
+    assert "raise NotImplementedError()" in cell.source
+    return cell.source
 
 
 def _submission_of(plan, function, name):
@@ -268,6 +280,11 @@ def test_reference_gets_full_marks(graded):
 
 def test_a_broken_linear_costs_only_the_linear_points(graded):
     assert graded["only_linear_broken"] == {"test_linear": (0, 2), "test_forward": (4, 4), "test_mse_loss": (2, 2)}
+
+
+def test_an_unimplemented_linear_costs_only_the_linear_points(graded):
+    assert graded["only_linear_unimplemented"] == {"test_linear": (0, 2), "test_forward": (4, 4),
+                                                   "test_mse_loss": (2, 2)}
 
 
 @pytest.mark.parametrize("function, name", [(f, n) for f, variants in CORRECT.items() for n in variants])
