@@ -4,9 +4,10 @@ Every submission is the release notebook filled with the reference solutions, wi
 functions replaced. Submission k carries the k-th wrong variant of every function at once (the
 functions are graded in separate cells, so they do not interfere); each wrong variant must lose
 exactly the points of the parts meant to catch it, each correct alternative must get full marks.
-One more submission proves that one mistake is not counted twice: wrong sigmoid_derivative and
-mse_loss_grad with a correct backward lose points only in the helpers' cells, because the backward
-cell grades with correct helpers swapped in (and swaps the student's back afterwards).
+Two more submissions prove that one mistake is not counted twice: wrong, or unimplemented (the
+release stub), sigmoid_derivative and mse_loss_grad with a correct backward lose points only in the
+helpers' cells, because the backward cell grades with the grader's helpers
+(course.grading.use_reference, which puts the student's back when the cell ends).
 All submissions are graded in one nbgrader run.
 """
 import json
@@ -324,7 +325,9 @@ HELPERS_WRONG = {"sigmoid_derivative": WRONG_SIGMOID_DERIVATIVE["sigmoid_applied
 def graded(grading_course):
     """Grade every submission in one nbgrader run: {name: {test grade_id: (score, max)}}."""
     submissions = {"bw_reference": grading_course.reference_submission(ASSIGNMENT),
-                   "bw_helpers_wrong": grading_course.reference_submission(ASSIGNMENT, **HELPERS_WRONG)}
+                   "bw_helpers_wrong": grading_course.reference_submission(ASSIGNMENT, **HELPERS_WRONG),
+                   "bw_helpers_unimplemented": grading_course.reference_submission(
+                       ASSIGNMENT, **release_stubs(grading_course, HELPERS_WRONG))}
     for k in range(N_WRONG):
         codes = {solution: code for solution, (_, code, _) in wrong_plan(k).items()}
         submissions[f"bw_wrong_{k}"] = grading_course.reference_submission(ASSIGNMENT, **codes)
@@ -332,6 +335,14 @@ def graded(grading_course):
         codes = {solution: code for solution, (_, code) in correct_plan(k).items()}
         submissions[f"bw_correct_{k}"] = grading_course.reference_submission(ASSIGNMENT, **codes)
     return grading_course.autograde(ASSIGNMENT, submissions)
+
+
+def release_stubs(grading_course, functions):
+    """{grade_id: the release notebook's code} for these solution cells: `raise NotImplementedError()`."""
+    stubs = {notebooks.grade_id(c): c.source for c in grading_course.release_notebook(ASSIGNMENT).cells
+             if notebooks.is_solution(c) and notebooks.grade_id(c) in functions}
+    assert set(stubs) == set(functions) and all("raise NotImplementedError()" in code for code in stubs.values())
+    return stubs
 
 
 def autograded_outputs(grading_course, name):
@@ -369,8 +380,9 @@ def test_correct_alternatives_get_full_marks(graded, k):
     assert {cell: score for cell, (score, _) in scores.items()} == FULL, correct_plan(k)
 
 
-def test_wrong_helpers_are_not_counted_twice_in_backward(graded):
-    scores = graded["bw_helpers_wrong"]
+@pytest.mark.parametrize("submission", ["bw_helpers_wrong", "bw_helpers_unimplemented"])
+def test_wrong_helpers_are_not_counted_twice_in_backward(graded, submission):
+    scores = graded[submission]
     assert scores["test_sigmoid_derivative"][0] == 0
     assert scores["test_mse_loss_grad"][0] == 0
     assert scores["test_backward"] == (8, 8)
@@ -421,6 +433,8 @@ for cell in source.cells:
 students = namespace["sigmoid_derivative"], namespace["mse_loss_grad"]
 test_cell = next(c.source for c in source.cells if c.get("id") == "test_backward")
 exec(test_cell, namespace)
+from course.grading import _GUARD
+_GUARD.after_cell()          # what IPython's post_run_cell does when a cell ends
 restored = (namespace["sigmoid_derivative"], namespace["mse_loss_grad"]) == students
 print(json.dumps({{"restored": restored, "score": namespace["check"].score(),
                   "slope_at_half": float(namespace["sigmoid_derivative"](0.5))}}))
@@ -430,8 +444,8 @@ print(json.dumps({{"restored": restored, "score": namespace["check"].score(),
 @pytest.mark.parametrize("backward_code, expected_score", [
     (None, 8), ("def backward(*args):\n    raise ValueError('broken')", 0)])
 def test_backward_cell_restores_the_students_helpers(backward_code, expected_score):
-    """The swap that keeps a helper's mistake out of backward's grade is undone afterwards, even when
-    the student's backward fails (run in a fresh interpreter, like a grading kernel)."""
+    """The swap that keeps a helper's mistake out of backward's grade is undone when the cell ends,
+    even when the student's backward fails (run in a fresh interpreter, like a grading kernel)."""
     script = RESTORE_SCRIPT.format(tests=str(Path(__file__).parent))
     replacement = json.dumps({"backward": backward_code} if backward_code else {})
     result = subprocess.run([sys.executable, "-c", script, replacement], capture_output=True, text=True,
