@@ -2,9 +2,10 @@
 
 Submission k carries the k-th wrong variant of every graded function at once (each function has its
 own test cell, so they do not interfere); each wrong variant must lose exactly the points expected
-(0 where a visible check already catches it), each correct alternative must get full marks. One more
-submission proves that train is graded on its own: wrong update_params, bce_loss and bce_loss_grad
-with a correct train lose points only in their own cells. All submissions are graded in one run.
+(0 where a visible check already catches it), each correct alternative must get full marks. Two more
+submissions prove that train is graded on its own, visible checks included: wrong, or unimplemented
+(the release stub), update_params, bce_loss and bce_loss_grad with a correct train lose points only
+in their own cells (course.grading.use_reference). All submissions are graded in one run.
 """
 import pytest
 
@@ -285,7 +286,9 @@ def correct_plan(k):
 @pytest.fixture(scope="module")
 def graded(grading_course):
     submissions = {"opt_reference": grading_course.reference_submission(ASSIGNMENT),
-                   "opt_helpers_wrong": grading_course.reference_submission(ASSIGNMENT, **HELPERS_WRONG)}
+                   "opt_helpers_wrong": grading_course.reference_submission(ASSIGNMENT, **HELPERS_WRONG),
+                   "opt_helpers_unimplemented": grading_course.reference_submission(
+                       ASSIGNMENT, **release_stubs(grading_course, HELPERS_WRONG))}
     for k in range(N_WRONG):
         codes = {fn: code for fn, (_, code, _) in wrong_plan(k).items()}
         submissions[f"opt_wrong_{k}"] = grading_course.reference_submission(ASSIGNMENT, **codes)
@@ -293,6 +296,14 @@ def graded(grading_course):
         codes = {fn: code for fn, (_, code) in correct_plan(k).items()}
         submissions[f"opt_correct_{k}"] = grading_course.reference_submission(ASSIGNMENT, **codes)
     return grading_course.autograde(ASSIGNMENT, submissions)
+
+
+def release_stubs(grading_course, functions):
+    """{grade_id: the release notebook's code} for these solution cells: `raise NotImplementedError()`."""
+    stubs = {notebooks.grade_id(c): c.source for c in grading_course.release_notebook(ASSIGNMENT).cells
+             if notebooks.is_solution(c) and notebooks.grade_id(c) in functions}
+    assert set(stubs) == set(functions) and all("raise NotImplementedError()" in code for code in stubs.values())
+    return stubs
 
 
 def autograded_outputs(grading_course, name):
@@ -326,9 +337,10 @@ def test_correct_alternatives_get_full_marks(graded, k):
     assert graded[f"opt_correct_{k}"] == {cell: (points, points) for cell, points in FULL.items()}, correct_plan(k)
 
 
-def test_train_is_graded_with_correct_helpers(graded):
-    """Wrong update_params, bce_loss and bce_loss_grad cost their own points, not train's."""
-    scores = graded["opt_helpers_wrong"]
+@pytest.mark.parametrize("submission", ["opt_helpers_wrong", "opt_helpers_unimplemented"])
+def test_train_is_graded_with_correct_helpers(graded, submission):
+    """Wrong or unimplemented update_params, bce_loss and bce_loss_grad cost their own points, not train's."""
+    scores = graded[submission]
     assert scores["test_update_params"][0] == 0
     assert scores["test_bce_loss"][0] == 0
     assert scores["test_bce_loss_grad"][0] == 0
