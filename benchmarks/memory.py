@@ -3,34 +3,39 @@
 The other benchmarks sample memory while they run (common.TreeSampler, every 50 ms,
 the process and all its descendants): benchmark 1 samples each `nbgrader autograde`
 (nbgrader's process + the kernel it starts), benchmark 3 each student kernel,
-benchmark 2 the whole `course grade` tree. This module reports those peaks; run on
-its own (`--only memory`) it measures one of each itself.
+benchmark 2 the whole `course grade` tree. This module reports those peaks, and
+measures what none of them sampled in this run (one autograde / one student run per notebook).
 """
 from .common import FLOOR, Table, filled_release_notebook, megabytes
 
 TITLE = "6. Memory (peak resident set size, sampled every 50 ms)"
 
 
-def measure(ctx):
-    """One autograde and one student run per present notebook, when no other benchmark ran."""
+GRADING, STUDENT = "grading worker", "student kernel"
+
+
+def measure(ctx, grading=True, student=True):
+    """One autograde and/or one student run per notebook, for what no other benchmark sampled."""
     from .student_runtime import execute
     base = ctx.course()
     chosen, _ = ctx.select(lambda a: (base.generate(a), filled_release_notebook(a, ctx.root)))
-    course = base.copy("memory") if chosen else None
+    course = base.copy("memory") if chosen and grading else None
     for assignment in chosen:
-        nb = filled_release_notebook(assignment, ctx.root)
-        course.submit("memory", assignment, course.reference_submission(assignment))
-        _, sampler = course.autograde(assignment, "memory")
-        ctx.record_memory(f"grading worker: nbgrader autograde + kernel, {assignment}", sampler)
-        _, _, _, kernel = execute(nb, ctx)
-        if kernel:
-            ctx.record_memory(f"student kernel: {assignment} run top to bottom", kernel)
+        if grading:
+            course.submit("memory", assignment, course.reference_submission(assignment))
+            _, sampler = course.autograde(assignment, "memory")
+            ctx.record_memory(f"{GRADING}: nbgrader autograde + kernel, {assignment}", sampler)
+        if student:
+            _, _, _, kernel = execute(filled_release_notebook(assignment, ctx.root), ctx)
+            if kernel:
+                ctx.record_memory(f"{STUDENT}: {assignment} run top to bottom", kernel)
 
 
 def run(ctx):
     table = Table(TITLE, ["process", "peak RSS (sum over the process tree)", "largest single processes"])
-    if not ctx.memory:
-        measure(ctx)
+    sampled = " ".join(what for what, _, _ in ctx.memory)
+    if GRADING not in sampled or STUDENT not in sampled:
+        measure(ctx, grading=GRADING not in sampled, student=STUDENT not in sampled)
     if not ctx.memory:
         table.add_missing("grading worker and student kernel", "no notebook written yet")
         return table
