@@ -19,7 +19,7 @@ from .common import Table, TreeSampler, cell_timings, filled_release_notebook, m
 TITLE = "3. Student run time (reference-filled release notebook, top to bottom with nbclient)"
 TOTAL_TARGET = 10.0
 TRAINING_TARGET = 3.0
-TRAINING_FUNCTIONS = {"train", "train_softmax"}
+TRAINING_FUNCTIONS = {"train", "train_softmax", "update_params"}   # update_params: a gradient step
 
 
 def _tree(source):
@@ -44,8 +44,9 @@ def _names(node):
 def training_cells(nb):
     """Indexes of the code cells that train a network when they run.
 
-    A function trains if it is train/train_softmax, or is defined in the notebook and
-    mentions a function that trains (a slider callback that calls a training helper);
+    A function trains if it is train/train_softmax/update_params, or is defined in the
+    notebook and mentions a function that trains (a slider callback calling a training
+    loop of the notebook's own);
     a cell trains if its top-level code (not the bodies of the functions it merely
     defines) calls or passes on a function that trains.
     """
