@@ -83,7 +83,9 @@ def results_markdown(tables, ctx, load_before, load_after, previous=""):
     """RESULTS.md with this run's tables ({benchmark name: Table}) replacing their old sections."""
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     sizes = ctx.sizes
-    mode = "QUICK sizes, not representative" if ctx.quick else "full sizes"
+    from .common import FULL
+    mode = ("QUICK sizes, not representative" if ctx.quick else
+            "full sizes" if sizes == FULL else "REDUCED sizes (--class-size/--reps), not issue 7's")
     stamp = (f"Measured {now} ({mode}: {sizes.reps} autograde repetition(s), {sizes.runtime_reps} student "
              f"run(s), class of {sizes.class_size}, {sizes.xor_seeds}/{sizes.iris_seeds} XOR/iris seeds, "
              f"{sizes.slider_points} values per slider); load average {load_before} before, {load_after} after; "
