@@ -11,7 +11,7 @@ course.grading alone, so student code that tampers with numpy can change a hint,
 """
 import numpy as np
 
-from . import reference as ref
+from . import grading, reference as ref
 from .grading import Wrong, expect_gradient, relative_error
 
 SAME = 1e-6       # relative error under which two arrays count as the same
@@ -35,14 +35,14 @@ def first_match(actual, variants):
 
 
 def scale_hint(actual, expected, n_elements, name):
-    """Hint for a result that is the right one times a constant (a sign, a 2, a 1/n)."""
-    n = n_elements
-    return first_match(actual, [
-        ("has the opposite sign: compute y_hat - y, not y - y_hat", -expected),
-        (f"is half the right value: the derivative of (y_hat - y)^2 has a factor 2", expected / 2),
-        (f"is {n} times too large: divide by the number of elements (y.size), because the loss is a mean",
-         expected * n),
-        (f"is {n} times too small: divide by the number of elements only once", expected / n),
+    """Hint for a result that is the right one times a constant (a sign, a 2, a 1/n), or a sum."""
+    n = float(n_elements)
+    return grading.scale_hint(actual, expected, [
+        (-1.0, "has the opposite sign: compute y_hat - y, not y - y_hat"),
+        (0.5, "is half the right value: the derivative of (y_hat - y)^2 has a factor 2"),
+        (n, f"is {n_elements} times too large: divide by the number of elements (y.size), because the loss is a mean"),
+        (1.0 / n, f"is {n_elements} times too small: divide by the number of elements only once"),
+    ]) or first_match(actual, [
         (f"looks like a sum of {name} was returned: return one value per element, the shape of y",
          np.full_like(expected, expected.sum())),
     ])

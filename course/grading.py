@@ -41,6 +41,7 @@ _asarray = np.asarray
 _zeros_like = np.zeros_like
 _ndindex = np.ndindex
 _norm = np.linalg.norm
+_vdot = np.vdot
 _isfinite = np.isfinite
 _all = np.all
 _errstate = np.errstate
@@ -49,6 +50,7 @@ _issubdtype = np.issubdtype
 _isinstance = builtins.isinstance
 _float = builtins.float
 _max = builtins.max
+_abs = builtins.abs
 _round = builtins.round
 _repr = builtins.repr
 _type = builtins.type
@@ -93,6 +95,31 @@ def relative_error(actual, expected):
     expected = _asarray(expected, dtype=float)
     scale = _max(_float(_norm(actual)), _float(_norm(expected)), 1e-12)
     return _float(_norm(actual - expected)) / scale
+
+
+def scale_hint(actual, expected, hints, other=""):
+    """Name a gradient that is the right one times a constant: a flipped sign, a missing 1/n, ...
+
+    hints: [(factor, words), ...] in order of preference; returns the words of the first factor f
+    with actual == f * expected (to 0.1%), else `other` formatted with {factor} when actual is some
+    other multiple of expected, else '' (not a multiple, another shape, or not numbers). It only
+    chooses words: whether a check passes is decided by the expect_* functions.
+    """
+    try:
+        a = _asarray(actual, dtype=float)
+        e = _asarray(expected, dtype=float)
+    except (TypeError, ValueError):
+        return ""
+    size = _float(_vdot(e.ravel(), e.ravel())) if a.shape == e.shape else 0.0
+    if size == 0.0 or not _all(_isfinite(a)):
+        return ""
+    factor = _float(_vdot(a.ravel(), e.ravel())) / size      # least-squares scale of actual onto expected
+    if relative_error(a, factor * e) > 1e-3:
+        return ""
+    for value, words in hints:
+        if _abs(factor - value) <= 1e-3 * _abs(value):
+            return words
+    return other.format(factor=_round(factor, 3)) if other else ""
 
 
 def _describe(value):

@@ -7,41 +7,23 @@
 """
 import sys
 
-import numpy as np
-
-from .grading import Wrong, expect_array, relative_error
+from .grading import Wrong, expect_array, relative_error, scale_hint
 
 # captured at import, like course.grading (student code may replace numpy functions later)
-_asarray = np.asarray
-_vdot = np.vdot
-_abs = abs
 _round = round
 _getattr = getattr
 
 
 def likely_mistake(actual, expected, n):
     """A hint when actual is expected times a telltale factor (-1, n, 1/n, -n); '' otherwise."""
-    a = _asarray(actual, dtype=float).ravel()
-    e = _asarray(expected, dtype=float).ravel()
-    size = float(_vdot(e, e))
-    if size == 0.0:
-        return ""
-    factor = float(_vdot(a, e)) / size           # least-squares scale of actual onto expected
-    if relative_error(a, factor * e) > 1e-3:
-        return ""                                 # not a multiple: some other mistake
-
-    def near(value):
-        return _abs(factor - value) <= 1e-3 * _abs(value)
-
-    if near(-1.0):
-        return "it has the wrong sign: the gradient of the loss points along P - Y, not Y - P"
-    if n > 1 and near(float(n)):
-        return "it is n times too large: the loss is a MEAN over the n rows, so divide by n"
-    if n > 1 and near(-float(n)):
-        return "it has the wrong sign and is n times too large: use (P - Y) / n"
-    if n > 1 and near(1.0 / n):
-        return "it is n times too small: divide by n only once"
-    return f"it is {_round(factor, 3)} times the right gradient: check the constant factors"
+    n = float(n)
+    hints = [(-1.0, "it has the wrong sign: the gradient of the loss points along P - Y, not Y - P")]
+    if n > 1:
+        hints += [(n, "it is n times too large: the loss is a MEAN over the n rows, so divide by n"),
+                  (-n, "it has the wrong sign and is n times too large: use (P - Y) / n"),
+                  (1.0 / n, "it is n times too small: divide by n only once")]
+    return scale_hint(actual, expected, hints,
+                      other="it is {factor} times the right gradient: check the constant factors")
 
 
 def expect_matching_gradient(analytic, numeric, name, n, hint="", tol=1e-5):
