@@ -24,11 +24,11 @@ c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True
 
 # Autograding runs each submission's kernel locked in (course/sandbox.py): bubblewrap, no network,
-# resource limits, course.grading imported before any student cell. This is nbgrader 0.9.6's default
+# resource limits, course.judge.checks imported before any student cell. This is nbgrader 0.9.6's default
 # list with Execute replaced by SandboxExecute (tests/test_sandbox.py checks it still matches).
 # BACKPROP_SANDBOX=off runs kernels unconfined; limits: c.SandboxKernelManager.memory_limit = 2 * 1024**3, ...
 c.Autograde.autograde_preprocessors = [
-    "course.sandbox.SandboxExecute",
+    "course.grading.sandbox.SandboxExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

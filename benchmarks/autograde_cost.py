@@ -5,7 +5,7 @@ notebook filled with the reference solutions) in a throwaway course; the floor i
 same command on a trivial one-cell notebook. Repetitions are interleaved (floor, 01,
 ..., 05, floor, 01, ...) so a change in machine load hits every notebook alike.
 """
-from course import notebooks
+from course.authoring import notebooks
 
 from .common import FLOOR, Table, cell_timings, median, seconds
 
@@ -31,7 +31,7 @@ def run(ctx):
         for assignment in present:
             student = f"cost{rep}"
             course.submit(student, assignment, course.reference_submission(assignment))
-            elapsed, sampler = course.autograde(assignment, student)
+            elapsed, sampler = course.grading.autograde(assignment, student)
             times[assignment].append(elapsed)
             if sampler.peak_total > peaks.get(assignment, (0,))[0]:
                 peaks[assignment] = (sampler.peak_total, sampler)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psutil
 
-from course import notebooks
+from course.authoring import notebooks
 from course.layout import ASSIGNMENTS, ROOT, notebook_path, tool_env
 
 FLOOR = "00_floor"            # the trivial one-cell assignment: nbgrader's own cost

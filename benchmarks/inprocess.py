@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from course import notebooks
+from course.authoring import notebooks
 
 
 @dataclass

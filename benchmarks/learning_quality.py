@@ -3,7 +3,7 @@
 The settings are read from the notebooks, not repeated here: the reference-filled
 release notebook runs in this process and the first call its own demo cells make to
 `train` (04) or `train_softmax` (05) is recorded — data, hidden units, learning rate,
-epochs, loss. Then course.reference trains with those settings for each seed.
+epochs, loss. Then course.judge.reference trains with those settings for each seed.
 
 XOR: fraction of seeds whose trained network gets all four points right, and the
 median number of epochs after which all four are right and stay right (tracked by a
@@ -12,11 +12,11 @@ Iris: test accuracy over seeds, on the notebook's own test split.
 """
 import numpy as np
 
-from course import reference
+from course.judge import reference
 
 from .common import Missing, Table, median
 
-TITLE = "5. Learning quality (course.reference with each notebook's default settings)"
+TITLE = "5. Learning quality (course.judge.reference with each notebook's default settings)"
 XOR_TARGET = 0.95
 IRIS_TARGET = 0.95
 
@@ -69,7 +69,7 @@ def xor_row(table, ctx):
               f"{fraction:.0%} solved; median {median(epochs_needed):g} epochs to solve" if epochs_needed
               else f"{fraction:.0%} solved", f"≥ {XOR_TARGET:.0%} of seeds", met)
     if mismatches:
-        table.notes.append(f"the epoch-tracking loop disagreed with course.reference.train on {mismatches} seed(s): "
+        table.notes.append(f"the epoch-tracking loop disagreed with course.judge.reference.train on {mismatches} seed(s): "
                            "its epoch counts are not trustworthy")
 
 

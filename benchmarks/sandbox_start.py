@@ -2,7 +2,7 @@
 
     python -m benchmarks.sandbox_start [--runs N]
 
-Starts the grading kernel (SandboxKernelManager, course.grading preimported) N
+Starts the grading kernel (SandboxKernelManager, course.judge.checks preimported) N
 times with BACKPROP_SANDBOX on and off, interleaved, and prints the median and
 spread of the time from start to the reply of a first cell `import numpy as np` (which every
 notebook runs; the grading kernel has imported numpy already). A plain
@@ -20,7 +20,7 @@ import time
 
 from jupyter_client.manager import AsyncKernelManager
 
-from course.sandbox import SandboxKernelManager
+from course.grading.sandbox import SandboxKernelManager
 
 
 def tree_cpu(pid):

@@ -12,7 +12,7 @@ student to student; every cell's score must be identical across the three.
 import subprocess
 import sys
 
-from course import notebooks
+from course.authoring import notebooks
 
 from .common import Table, last_line, run_sampled, seconds, source_notebook
 

@@ -34,15 +34,15 @@ def main(argv=None):
 
     args = parser.parse_args(argv)
     if args.command == "release":
-        from .release import release as run
+        from .authoring.release import release as run
         run(args.assignments or None)
         return 0
     if args.command == "check":
-        from .check import check as run
+        from .authoring.check import check as run
         reports = run(args.assignments or None)
         return 1 if any(r.problems for r in reports) or not reports else 0
     if args.command == "grade":
-        from .grade import main as run
+        from .grading.grade import main as run
         run(args.assignments or None, from_path=args.from_path, workers=args.workers, timeout=args.timeout,
             db_url=args.db_url, sandbox=args.sandbox, **({"root": args.root} if args.root else {}))
         return 0

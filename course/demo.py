@@ -29,9 +29,10 @@ from pathlib import Path
 
 import nbformat
 
-from . import grade, notebooks, report
+from .authoring import notebooks
+from .grading import grade, report
 from .layout import ASSIGNMENTS, ROOT, notebook_path, present_assignments
-from .release import generate
+from .authoring.release import generate
 
 NAMES = ["ada", "alan", "barbara", "claude", "dijkstra", "edsger", "emmy", "fei_fei", "geoffrey", "grace",
          "hedy", "ian", "judea", "katherine", "ken", "leslie", "linus", "margaret", "marvin", "niklaus",
@@ -238,7 +239,7 @@ def prepare_course(target, source_root=ROOT):
 def main(students=32, workers=None, sandbox=True, target=None, build_release=True, timeout=10, out=print):
     """The README's main job. Returns the grade Records."""
     if build_release:
-        from .release import release
+        from .authoring.release import release
         release(out=out)
     course = prepare_course(target or ROOT / "demo")
     archive = build_class(course, students, out)

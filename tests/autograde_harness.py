@@ -1,7 +1,7 @@
 """Grade notebooks with real `nbgrader autograde`, for the grading-contract tests.
 
     course = GradingCourse(tmp_path_factory.mktemp("course"))      # once per session
-    scores = course.autograde("03_backward", {"sign_error": nb1, "loops": nb2})
+    scores = course.grading.autograde("03_backward", {"sign_error": nb1, "loops": nb2})
     scores["sign_error"]["test_backward"]  ->  (earned, max_points)
 
 The throwaway course has this repository's nbgrader_config.py and source/ notebooks;
@@ -16,9 +16,9 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
-from course import notebooks
+from course.authoring import notebooks
 from course.layout import ROOT, notebook_path, tool_env
-from course.release import generate
+from course.authoring.release import generate
 
 _counter = itertools.count()
 

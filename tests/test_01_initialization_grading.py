@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from course import notebooks
+from course.authoring import notebooks
 
 ASSIGNMENT = "01_initialization"
 SIGMOID_CELL, INIT_CELL = "test_sigmoid", "test_init_params"

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from course import notebooks
+from course.authoring import notebooks
 
 ASSIGNMENT = "02_forward"
 CELLS = {"linear": "test_linear", "forward": "test_forward", "mse_loss": "test_mse_loss"}
@@ -241,7 +241,7 @@ def graded(grading_course):
         "only_linear_broken": grading_course.reference_submission(
             ASSIGNMENT, linear=_code(WRONG["linear"]["bias_forgotten"])),
         # linear left as the release stub (raise NotImplementedError()): forward is graded, visible
-        # checks included, with the grader's linear (course.grading.use_reference)
+        # checks included, with the grader's linear (course.judge.checks.use_reference)
         "only_linear_unimplemented": grading_course.reference_submission(
             ASSIGNMENT, linear=_release_stub(grading_course, "linear")),
     }

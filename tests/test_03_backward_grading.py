@@ -7,7 +7,7 @@ exactly the points of the parts meant to catch it, each correct alternative must
 Two more submissions prove that one mistake is not counted twice: wrong, or unimplemented (the
 release stub), sigmoid_derivative and mse_loss_grad with a correct backward lose points only in the
 helpers' cells, because the backward cell grades with the grader's helpers
-(course.grading.use_reference, which puts the student's back when the cell ends).
+(course.judge.checks.use_reference, which puts the student's back when the cell ends).
 All submissions are graded in one nbgrader run.
 """
 import json
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from course import notebooks
+from course.authoring import notebooks
 from course.layout import ROOT
 
 ASSIGNMENT = "03_backward"
@@ -419,7 +419,7 @@ RESTORE_SCRIPT = """
 import json, sys
 sys.path.insert(0, {tests!r})
 import test_03_backward_grading as t
-from course import notebooks
+from course.authoring import notebooks
 from course.layout import notebook_path
 
 source = notebooks.read(notebook_path("source", t.ASSIGNMENT))
@@ -433,7 +433,7 @@ for cell in source.cells:
 students = namespace["sigmoid_derivative"], namespace["mse_loss_grad"]
 test_cell = next(c.source for c in source.cells if c.get("id") == "test_backward")
 exec(test_cell, namespace)
-from course.grading import _GUARD
+from course.judge.checks import _GUARD
 _GUARD.after_cell()          # what IPython's post_run_cell does when a cell ends
 restored = (namespace["sigmoid_derivative"], namespace["mse_loss_grad"]) == students
 print(json.dumps({{"restored": restored, "score": namespace["check"].score(),
@@ -458,7 +458,7 @@ def test_backward_cell_restores_the_students_helpers(backward_code, expected_sco
 
 
 def test_hints_recognise_each_backward_mistake():
-    """course.gradient_hints names the mistake behind a wrong gradient, also where the autograde
+    """course.judge.hints names the mistake behind a wrong gradient, also where the autograde
     run above never shows it (a visible check fails first), and stays silent on a right one."""
     import numpy as np
 

@@ -5,11 +5,11 @@ own test cell, so they do not interfere); each wrong variant must lose exactly t
 (0 where a visible check already catches it), each correct alternative must get full marks. Two more
 submissions prove that train is graded on its own, visible checks included: wrong, or unimplemented
 (the release stub), update_params, bce_loss and bce_loss_grad with a correct train lose points only
-in their own cells (course.grading.use_reference). All submissions are graded in one run.
+in their own cells (course.judge.checks.use_reference). All submissions are graded in one run.
 """
 import pytest
 
-from course import notebooks
+from course.authoring import notebooks
 
 ASSIGNMENT = "04_optimization"
 FULL = {"test_update_params": 2, "test_bce_loss": 2, "test_bce_loss_grad": 2, "test_train": 4, "test_predict": 2}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from course import notebooks
+from course.authoring import notebooks
 
 ASSIGNMENT = "05_iris_softmax"
 
@@ -474,8 +474,8 @@ def accuracy(labels, P):
 
 # A wrong gradient (missing 1/n) that also disables the hidden tests' gradient check.
 TAMPERED_GRAD = """
-import course.softmax_grading
-course.softmax_grading.expect_matching_gradient = lambda *args, **kwargs: None
+import course.judge.softmax_hints
+course.judge.softmax_hints.expect_matching_gradient = lambda *args, **kwargs: None
 
 
 def softmax_cross_entropy_grad(Y, P):
@@ -484,7 +484,7 @@ def softmax_cross_entropy_grad(Y, P):
 
 
 # One mistake costs only its own points, visible checks included: each dependent function's test
-# cell runs with the grader's helpers (course.grading.use_reference). Left unimplemented (the
+# cell runs with the grader's helpers (course.judge.checks.use_reference). Left unimplemented (the
 # release stub) or wrong (non-crashing), the helpers below lose their own cells only.
 UNIMPLEMENTED_DEPENDENCIES = {
     "stub_helpers": ["softmax", "cross_entropy", "softmax_cross_entropy_grad"],
@@ -629,7 +629,7 @@ def test_missing_1_over_n_in_backward_is_named(graded, grading_course):
 
 
 def test_replacing_the_gradient_check_does_not_help(graded):
-    """course.softmax_grading is watched by course.grading's guard: the original is put back."""
+    """course.judge.softmax_hints is watched by course.judge.checks's guard: the original is put back."""
     assert graded["tampered"]["test_softmax_cross_entropy_grad"] == (1.0, 3.0)
 
 

@@ -15,7 +15,7 @@ from benchmarks import (autograde_cost, learning_quality, memory, slider_latency
 from benchmarks import report
 from benchmarks.common import QUICK, SKIPPED, Context, Table, percentile
 from benchmarks.inprocess import widget_positions
-from course import reference
+from course.judge import reference
 from course.data import xor
 from course.layout import ASSIGNMENTS, ROOT
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from colab_env import reference_filled
-from course import notebooks
+from course.authoring import notebooks
 from course.layout import ASSIGNMENTS, ROOT, notebook_path
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))

@@ -5,8 +5,8 @@ import sys
 import nbformat
 import pytest
 
-from course import notebooks
-from course.check import check_notebook
+from course.authoring import notebooks
+from course.authoring.check import check_notebook
 from course.layout import ASSIGNMENTS, ROOT, notebook_path, tool_env
 from notebook_factory import course_copy, nbgrader_cell, square_notebook
 
@@ -46,7 +46,7 @@ def test_check_fails_a_notebook_that_writes_to_stderr(tmp_path):
 
 def test_check_command_exits_nonzero_and_names_the_problem(tmp_path):
     root = course_copy(tmp_path, {"01_initialization": square_notebook(test="assert True")})
-    script = "import sys; from course.check import check; sys.exit(bool(check(root=sys.argv[1])[0].problems))"
+    script = "import sys; from course.authoring.check import check; sys.exit(bool(check(root=sys.argv[1])[0].problems))"
     result = subprocess.run([sys.executable, "-c", script, str(root)], capture_output=True, text=True,
                             env=tool_env())
     assert result.returncode == 1

@@ -5,7 +5,8 @@ import hashlib
 import numpy as np
 import pytest
 
-from course import data, notebooks
+from course import data
+from course.authoring import notebooks
 from course.layout import ASSIGNMENTS, ROOT, notebook_path
 
 

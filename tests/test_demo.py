@@ -5,9 +5,10 @@ import zipfile
 
 import pytest
 
-from course import demo, notebooks
+from course import demo
+from course.authoring import notebooks
 from course.layout import present_assignments
-from course.normalize import NotANotebook, parse
+from course.grading.normalize import NotANotebook, parse
 
 
 def test_the_class_has_the_realistic_mix():

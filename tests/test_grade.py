@@ -16,7 +16,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from course import grade, notebooks
+from course.grading import grade
+from course.authoring import notebooks
 from course.layout import tool_env
 from fixtures.build import SOLUTIONS, fixture_source
 from notebook_factory import course_copy
@@ -137,11 +138,11 @@ def test_results_folder_has_grades_items_report_and_feedback(graded):
 def test_feedback_shows_the_messages_but_not_the_hidden_tests(graded):
     root = graded["root"]
     autograded = (root / "autograded" / "wrong" / ASSIGNMENT / "forward.ipynb").read_text()
-    assert "from course.grading import Checker" in autograded  # the hidden tests did run
+    assert "from course.judge.checks import Checker" in autograded  # the hidden tests did run
     page = (root / "feedback" / "wrong" / ASSIGNMENT / "forward.html").read_text()
     html = unescape(re.sub(r"<[^>]+>", "", page))  # the text a student reads
     assert "✗ cube(2.0): cube(2.0) differs from the expected value by 50% - multiply x by itself three times" in html
-    for hidden in ("course.grading", "square(-2) == 4", "HIDDEN TESTS"):
+    for hidden in ("course.judge.checks", "square(-2) == 4", "HIDDEN TESTS"):
         assert hidden not in html
     assert "assert square(3) == 9" in html  # the visible test stays
     assert "AssertionError  (raised by a hidden test; its code is not shown)" in html

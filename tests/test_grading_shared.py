@@ -1,4 +1,4 @@
-"""course.grading's helpers shared by the assignments' hidden tests, in-process.
+"""course.judge.checks's helpers shared by the assignments' hidden tests, in-process.
 
 use_reference: the grader's functions for one cell, the student's after (in a kernel the tamper
 guard's post_run_cell hook ends the cell; here _GUARD.give_back() or after_cell() does; the real
@@ -7,8 +7,8 @@ gradient that is the right one times a constant.
 """
 import numpy as np
 
-from course import reference
-from course.grading import _GUARD, scale_hint, use_reference
+from course.judge import reference
+from course.judge.checks import _GUARD, scale_hint, use_reference
 
 
 def test_the_reference_is_lent_for_the_cell_and_the_students_functions_come_back():

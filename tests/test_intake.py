@@ -4,7 +4,7 @@ import zipfile
 
 import pytest
 
-from course.intake import from_path, from_submitted, notebook_of
+from course.grading.intake import from_path, from_submitted, notebook_of
 
 ALL = ["01_initialization", "02_forward", "03_backward", "04_optimization", "05_iris_softmax"]
 

@@ -7,8 +7,8 @@ import nbformat
 import pytest
 from nbconvert import HTMLExporter
 
-from course import notebooks
-from course.normalize import normalize, parse, NotANotebook, restore_nbgrader_metadata
+from course.authoring import notebooks
+from course.grading.normalize import normalize, parse, NotANotebook, restore_nbgrader_metadata
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -4,9 +4,9 @@ import shutil
 import nbformat
 import pytest
 
-from course import notebooks
+from course.authoring import notebooks
 from course.layout import ROOT, notebook_path, present_assignments
-from course.release import LeakError, colab_url, find_leaks, release
+from course.authoring.release import LeakError, colab_url, find_leaks, release
 from notebook_factory import course_copy, nbgrader_cell, square_notebook
 
 
@@ -57,7 +57,7 @@ def _leaks(extra_source, cell_type="code"):
 
 
 @pytest.mark.parametrize("extra, expected", [
-    ("import course.grading", "imports course.grading"),
+    ("import course.judge.checks", "imports course.judge.checks"),
     ("from nbgrader.api import Gradebook", "imports nbgrader.api"),
     ("import pandas as pd", "imports pandas"),
     ("import urllib.request", "reaches the network"),

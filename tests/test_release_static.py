@@ -12,9 +12,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from course import notebooks
+from course.authoring import notebooks
 from course.layout import ASSIGNMENTS, ROOT, nbgrader_settings, notebook_path
-from course.release import colab_url
+from course.authoring.release import colab_url
 
 INTERACT_CALLS = {"interact", "interactive", "interact_manual", "interactive_output"}
 OBSERVER_METHODS = {"observe", "on_click", "on_submit"}

@@ -1,9 +1,11 @@
-"""course.softmax_grading: the helpers of 05_iris_softmax's hidden tests, in-process."""
+"""course.judge.softmax_hints: the helpers of 05_iris_softmax's hidden tests, in-process."""
 import numpy as np
 import pytest
 
-from course import grading, reference, softmax_grading
-from course.grading import Wrong, numerical_gradient
+from course.judge import checks as grading
+from course.judge import reference
+from course.judge import softmax_hints as softmax_grading
+from course.judge.checks import Wrong, numerical_gradient
 
 
 def gradient_case(n=6, k=3, seed=0):
@@ -41,8 +43,8 @@ def test_the_right_gradient_passes():
 def test_the_tamper_guard_watches_this_module():
     guard = getattr(grading, "_GUARD", None)
     if guard is None:
-        pytest.skip("course.grading has no tamper guard in this checkout")
+        pytest.skip("course.judge.checks has no tamper guard in this checkout")
     original = softmax_grading.expect_matching_gradient
     softmax_grading.expect_matching_gradient = lambda *args, **kwargs: None
-    assert "course.softmax_grading.expect_matching_gradient" in guard.restore()
+    assert "course.judge.softmax_hints.expect_matching_gradient" in guard.restore()
     assert softmax_grading.expect_matching_gradient is original

@@ -47,7 +47,7 @@ def test_guard_puts_originals_back():
     reference.sigmoid = lambda z: z
     replaced = grading._GUARD.restore()
     assert set(replaced) == {"numpy.allclose", "numpy.testing.assert_allclose", "builtins.abs",
-                             "course.grading.expect_close", "Checker.score", "course.reference.sigmoid"}
+                             "course.judge.checks.expect_close", "Checker.score", "course.judge.reference.sigmoid"}
     assert (np.allclose, np.testing.assert_allclose, builtins.abs, grading.expect_close,
             grading.Checker.score, reference.sigmoid, sys.stderr) == originals
     assert grading._GUARD.restore() == ()
@@ -126,9 +126,9 @@ def test_locked_cells_are_restored_and_fake_outputs_dropped(runs):
 
 
 def test_the_attack_is_real_without_the_guard(runs, tmp_path):
-    """Executed by a plain kernel (course.grading not imported before the student's cells), the
+    """Executed by a plain kernel (course.judge.checks not imported before the student's cells), the
     top-level patches of numpy and builtins give the wrong sigmoid the points of the visible tests
-    and of the np.testing test: importing course.grading first is what stops them."""
+    and of the np.testing test: importing course.judge.checks first is what stops them."""
     from nbgrader.preprocessors import Execute
     from nbgrader.utils import determine_grade
 

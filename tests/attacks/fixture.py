@@ -5,7 +5,7 @@ which leans on one thing a submission might try to replace:
 
     test_public_allclose   1 pt   visible   np.allclose
     test_public_abs        1 pt   visible   builtins.abs
-    test_sigmoid           2 pts  hidden    course.grading (Checker, expect_close) and course.reference
+    test_sigmoid           2 pts  hidden    course.judge.checks (Checker, expect_close) and course.judge.reference
     test_sigmoid_testing   1 pt   hidden    np.testing.assert_allclose
 
 so a wrong sigmoid earns 0 everywhere, and any replacement that worked would
@@ -19,9 +19,9 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
-from course import notebooks
+from course.authoring import notebooks
 from course.layout import notebook_path, tool_env
-from course.release import generate
+from course.authoring.release import generate
 from notebook_factory import course_copy, nbgrader_cell
 
 ASSIGNMENT = "01_initialization"
@@ -45,8 +45,8 @@ TEST_LIMITS = {"memory_limit": 1024 ** 3, "process_limit": 32, "file_size_limit"
 
 HIDDEN_CHECKER = '''# sigmoid is also checked by hidden tests
 ### BEGIN HIDDEN TESTS
-from course.grading import Checker, expect_close
-from course import reference
+from course.judge.checks import Checker, expect_close
+from course.judge import reference
 check = Checker(points=2)
 z = np.linspace(-6.0, 6.0, 13).reshape(13, 1)
 with check.part(1, "sigmoid of a column of values"):

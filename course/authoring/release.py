@@ -12,7 +12,7 @@ import sys
 import nbformat
 
 from . import notebooks
-from .layout import ASSIGNMENTS, ROOT, nbgrader_settings, notebook_path, tool_env
+from ..layout import ASSIGNMENTS, ROOT, nbgrader_settings, notebook_path, tool_env
 
 ALLOWED_IMPORTS = {"numpy", "matplotlib", "ipywidgets", "IPython"}
 NETWORK_MODULES = {"socket", "urllib", "http", "ftplib", "smtplib", "ssl", "requests", "webbrowser"}

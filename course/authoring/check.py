@@ -16,7 +16,7 @@ from nbgrader.preprocessors import ClearSolutions, Execute
 from nbgrader.utils import determine_grade
 
 from . import notebooks
-from .layout import ROOT, notebook_path, present_assignments
+from ..layout import ROOT, notebook_path, present_assignments
 
 
 @dataclass

@@ -1,15 +1,15 @@
 """Hidden-test helpers for 05_iris_softmax: name the likely mistake in a softmax gradient.
 
-    from course.softmax_grading import expect_matching_gradient
+    from course.judge.softmax_hints import expect_matching_gradient
     expect_matching_gradient(dZ, numeric, "dL/dZ", n, hint="dL/dZ = (P - Y) / n")
 
-(Dependent functions are graded with the grader's helpers: see course.grading.use_reference.)
+(Dependent functions are graded with the grader's helpers: see course.judge.checks.use_reference.)
 """
 import sys
 
-from .grading import Wrong, expect_array, relative_error, scale_hint
+from .checks import Wrong, expect_array, relative_error, scale_hint
 
-# captured at import, like course.grading (student code may replace numpy functions later)
+# captured at import, like course.judge.checks (student code may replace numpy functions later)
 _round = round
 _getattr = getattr
 
@@ -38,10 +38,10 @@ def expect_matching_gradient(analytic, numeric, name, n, hint="", tol=1e-5):
 
 
 def _watched_by_the_guard():
-    """Let course.grading's tamper guard watch this module too (when the guard exists): an
+    """Let course.judge.checks's tamper guard watch this module too (when the guard exists): an
     attribute replaced by student code is put back before the next cell, and the cell in which
-    it happened earns no points, as for course.grading and course.reference."""
-    from . import grading
+    it happened earns no points, as for course.judge.checks and course.judge.reference."""
+    from . import checks as grading
     guard = _getattr(grading, "_GUARD", None)
     if guard is not None and _getattr(guard, "watch", None) is not None:
         module = sys.modules[__name__]

@@ -17,7 +17,7 @@ from nbgrader.api import Gradebook
 
 
 def merge(result, db_url, course_id, root):
-    """Write a course.autograde.Result into the gradebook at db_url and the course root."""
+    """Write a course.grading.autograde.Result into the gradebook at db_url and the course root."""
     with warnings.catch_warnings(), Gradebook(db_url, course_id) as gb:
         warnings.simplefilter("ignore")  # SQLAlchemy 2's autoflush notes about nbgrader's own queries
         gb.update_or_create_student(result.student)

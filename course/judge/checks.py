@@ -2,7 +2,7 @@
 
 A hidden test cell reads like this::
 
-    from course.grading import Checker, expect_close, expect_gradient
+    from course.judge.checks import Checker, expect_close, expect_gradient
     check = Checker(points=4)
     with check.part(2, "dW1"):
         grads = check.call(backward, X, y, params, cache)
@@ -22,7 +22,7 @@ judges (the grading kernel imports it before any student code runs: see
 course/sandbox.py). It also guards what hidden tests use directly: before every
 cell the originals of numpy, numpy.linalg/testing/random, math, the watched
 builtins, sys.stdout/stderr, IPython's traceback/run/display entry points and
-the attributes of course.grading and course.reference are put back; a cell
+the attributes of course.judge.checks and course.judge.reference are put back; a cell
 during which one of them was replaced gets a line on stderr (nbgrader: 0 points
 for that cell), and a Checker that sees a replacement awards 0.
 """
@@ -289,12 +289,12 @@ class Checker:
 
 def use_reference(namespace, names):
     """Grade one function on its own: for the rest of this cell, `namespace` (the notebook's
-    globals()) holds course.reference's functions `names` instead of the student's.
+    globals()) holds course.judge.reference's functions `names` instead of the student's.
 
     forward_softmax calls the student's softmax, train calls nearly everything: the test cell
     of such a function starts with a hidden block
 
-        from course.grading import use_reference
+        from course.judge.checks import use_reference
         use_reference(globals(), ["softmax"])   # the grader's softmax while this cell runs
 
     so that its visible asserts and its hidden tests both run with the grader's helpers, and a
@@ -362,7 +362,7 @@ class _Guard:
         self.stashed = {}      # user-namespace names hidden while a hidden-test cell runs
         self.lent = {}         # (id, name) -> (namespace, name, student's value): see use_reference
         self.quiet = 0         # > 0 inside quietly(), which swaps sys.stdout/stderr itself
-        self.test_cells = frozenset()   # sha1 of the test cells' sources (set by course.sandbox)
+        self.test_cells = frozenset()   # sha1 of the test cells' sources (set by course.grading.sandbox)
 
     def watch(self, owner, names):
         for name in names:

@@ -23,7 +23,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .layout import ASSIGNMENTS
+from ..layout import ASSIGNMENTS
 
 NOTEBOOK_SUFFIXES = (".ipynb", ".json")
 IGNORED = ("__MACOSX", ".ipynb_checkpoints", ".DS_Store", "timestamp.txt")

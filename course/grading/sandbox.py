@@ -10,8 +10,8 @@ through SandboxExecute. With the sandbox on (the default), the kernel runs as
 
 and sees only:
 - read-only: /usr, the virtual environment and its interpreter (sys.prefix,
-  sys.base_prefix), the `course` package (hidden tests import course.grading
-  and course.reference), a few files of /etc (library cache, fonts, time zone);
+  sys.base_prefix), the `course` package (hidden tests import course.judge.checks
+  and course.judge.reference), a few files of /etc (library cache, fonts, time zone);
 - its own working directory (the submission's autograded folder) as a small
   private tmpfs in which the submission's other files appear read-only: the
   graded notebook itself (which holds the hidden tests) is not there, and
@@ -41,7 +41,7 @@ With the sandbox on and bwrap missing, grading stops with a one-line message
 Timeouts still work: the kernel is interrupted with an interrupt_request
 message (a signal would reach bwrap, not the kernel).
 
-Sandbox on or off, the grading kernel imports course.grading before any cell
+Sandbox on or off, the grading kernel imports course.judge.checks before any cell
 runs, so the hidden tests' helpers capture numpy, builtins and the streams
 before student code can replace them (see course/grading.py).
 
@@ -66,9 +66,9 @@ SWITCH = "BACKPROP_SANDBOX"
 MISSING = ("bubblewrap (bwrap) is not installed: apt-get install bubblewrap, "
            "or grade with --no-sandbox to run student code unconfined")
 
-# Run in the grading kernel before any cell (IPKernelApp.exec_lines): course.grading captures
+# Run in the grading kernel before any cell (IPKernelApp.exec_lines): course.judge.checks captures
 # what the hidden tests rely on, and learns which cells are test cells (by the sha1 of their source).
-PREIMPORT = "--IPKernelApp.exec_lines=import course.grading; course.grading._GUARD.test_cells = frozenset({})"
+PREIMPORT = "--IPKernelApp.exec_lines=import course.judge.checks; course.judge.checks._GUARD.test_cells = frozenset({})"
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -206,7 +206,7 @@ class Box:
 
 
 class SandboxKernelManager(AsyncKernelManager):
-    """A kernel manager for grading: imports course.grading first, runs the kernel in a Box."""
+    """A kernel manager for grading: imports course.judge.checks first, runs the kernel in a Box."""
 
     memory_limit = Integer(2 * GiB, config=True, help="address space of the kernel, bytes")
     cpu_limit = Integer(600, config=True, help="CPU seconds of the kernel process")

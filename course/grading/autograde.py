@@ -4,7 +4,7 @@ Every submission is graded in its own copy of a small template course: this
 repository's nbgrader_config.py (plus the grading settings below), source/<assignment>/
 and a gradebook.db in which only that assignment was generated. So any number of
 workers run `nbgrader autograde` and `nbgrader generate_feedback` at once without
-ever sharing a file; the single writer in course.merge then copies the results into
+ever sharing a file; the single writer in course.grading.merge then copies the results into
 the real gradebook.
 
 Grading settings added to the private nbgrader_config.py (see grading_config):
@@ -28,8 +28,8 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
-from . import notebooks
-from .layout import notebook_path
+from ..authoring import notebooks
+from ..layout import notebook_path
 
 KERNEL_DIED = "KernelDied"
 EMPTY_GRADEBOOK = "empty-gradebook.db"  # tables made once per run, copied into every template
@@ -68,7 +68,7 @@ class HideHiddenTestTracebacks(NbGraderPreprocessor):
     """Feedback step: an error in a cell with hidden tests shows one line, not the code.
 
     A failing hidden `assert` prints a traceback that quotes the hidden lines; this
-    keeps only "AssertionError: <message>" (the one-line messages of course.grading
+    keeps only "AssertionError: <message>" (the one-line messages of course.judge.checks
     are printed output and stay).
     """
 
@@ -140,7 +140,7 @@ def run_app(converter, root, assignment, student=None, db_url=None):
     coursedir.assignment_id = assignment
     if student:
         coursedir.student_id = student
-    log = logging.getLogger(f"course.autograde.{converter.__name__}")
+    log = logging.getLogger(f"course.grading.autograde.{converter.__name__}")
     log.propagate, log.level = False, logging.INFO
     app = converter(coursedir=coursedir, config=config, log=log)
     app.force = True
@@ -156,8 +156,8 @@ def make_template(assignment, root, work, timeout):
     shutil.copytree(Path(root) / "source" / assignment, template / "source" / assignment,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     config = (Path(root) / "nbgrader_config.py").read_text(encoding="utf-8")
-    config += ("\n\n# --- added by course.autograde: this is a private grading course ---\n"
-               "from course.autograde import grading_config as _grading_config\n"
+    config += ("\n\n# --- added by course.grading.autograde: this is a private grading course ---\n"
+               "from course.grading.autograde import grading_config as _grading_config\n"
                f"_grading_config(c, timeout={int(timeout)})\n")
     (template / "nbgrader_config.py").write_text(config, encoding="utf-8")
     empty = Path(work) / EMPTY_GRADEBOOK

@@ -24,7 +24,7 @@ import re
 
 import nbformat
 
-from . import notebooks
+from ..authoring import notebooks
 
 COLAB_NOTEBOOK_KEYS = ("colab", "accelerator", "gpuClass")
 COLAB_CELL_KEYS = ("colab", "executionInfo", "outputId", "id")

@@ -86,7 +86,7 @@ def fill_solutions(release_nb, codes):
 def given_source(names):
     """Read-only code for a notebook: reference functions from earlier assignments."""
     import inspect
-    from . import reference
+    from ..judge import reference
     header = ("# Given code (read-only): the functions you wrote in earlier assignments.\n"
               "import numpy as np\n")
     return header + "\n\n" + "\n\n\n".join(inspect.getsource(getattr(reference, n)).rstrip() for n in names)

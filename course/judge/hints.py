@@ -1,18 +1,18 @@
 """Name the usual mistakes in a derivative, so a failed check can tell the student what to fix.
 
 The hidden tests of 03_backward and 04_optimization grade a derivative by comparing it with
-the centred-difference gradient of a loss built from course.reference
-(course.grading.expect_gradient). When the two differ, the functions here look for the likely
+the centred-difference gradient of a loss built from course.judge.reference
+(course.judge.checks.expect_gradient). When the two differ, the functions here look for the likely
 mistake: they recompute the quantity the way the usual wrong solutions do (with the reference
 code) and, if the student's array matches one of those, return the hint for that mistake.
 
 These functions only choose the words of a message; whether a part passes is decided by
-course.grading alone, so student code that tampers with numpy can change a hint, never a score.
+course.judge.checks alone, so student code that tampers with numpy can change a hint, never a score.
 """
 import numpy as np
 
-from . import grading, reference as ref
-from .grading import Wrong, expect_gradient, relative_error
+from . import checks as grading, reference as ref
+from .checks import Wrong, expect_gradient, relative_error
 
 SAME = 1e-6       # relative error under which two arrays count as the same
 

@@ -3,13 +3,13 @@
     python -m course grade [ASSIGNMENT ...] [--from PATH] [--workers N] [--timeout S]
                            [--db-url URL] [--no-sandbox]
 
-1. intake (course.intake): submitted/<student>/<assignment>/, or --from a folder/.zip;
-2. normalize (course.normalize) each file; the copies that get graded are kept in
+1. intake (course.grading.intake): submitted/<student>/<assignment>/, or --from a folder/.zip;
+2. normalize (course.grading.normalize) each file; the copies that get graded are kept in
    grading/normalized/, the originals are never written;
-3. autograde (course.autograde): N workers, each submission in its own private course;
-4. merge (course.merge): this process alone writes the gradebook (CourseDirectory.db_url,
+3. autograde (course.grading.autograde): N workers, each submission in its own private course;
+4. merge (course.grading.merge): this process alone writes the gradebook (CourseDirectory.db_url,
    or --db-url, e.g. postgresql://user@host/backprop_lab) and autograded/, feedback/;
-5. report (course.report): grading/grades.csv, items.csv, report.html.
+5. report (course.grading.report): grading/grades.csv, items.csv, report.html.
 Re-running grades everything again and overwrites the same rows: same inputs, same grades.
 """
 import contextlib
@@ -26,8 +26,9 @@ from pathlib import Path
 from nbgrader.api import Gradebook
 from traitlets.config.loader import PyFileConfigLoader
 
-from . import autograde, intake, merge, normalize, notebooks, report
-from .layout import ROOT, notebook_path, present_assignments, tool_env
+from ..authoring import notebooks
+from . import autograde, intake, merge, normalize, report
+from ..layout import ROOT, notebook_path, present_assignments, tool_env
 
 
 @dataclass
@@ -51,7 +52,7 @@ def course_settings(root):
 
 
 def require_sandbox(enabled):
-    """Ask course.sandbox (when it exists) whether grading may start; it exits if not."""
+    """Ask course.grading.sandbox (when it exists) whether grading may start; it exits if not."""
     try:
         from . import sandbox
     except ImportError:
