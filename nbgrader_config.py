@@ -23,18 +23,31 @@ c.CourseDirectory.feedback_directory = "feedback"
 c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True
 
-# Autograding runs each submission's kernel locked in (course/sandbox.py): bubblewrap, no network,
-# resource limits, course.judge.checks imported before any student cell. This is nbgrader 0.9.6's default
-# list with Execute replaced by SandboxExecute (tests/test_sandbox.py checks it still matches).
-# BACKPROP_SANDBOX=off runs kernels unconfined; limits: c.SandboxKernelManager.memory_limit = 2 * 1024**3, ...
+# Grading policy, read by plain `nbgrader autograde` / `generate_feedback` and by `course grade` alike.
+# The student's kernel only computes: GradingExecute runs every cell in it except the graded test
+# cells, which it judges in this process with the rules of course/judge/rules/ (hidden inputs, the
+# reference, centred differences), writing the points and messages itself. The kernel runs locked
+# in (course/grading/sandbox.py: bubblewrap, no network, no `course` package, resource limits);
+# BACKPROP_SANDBOX=off runs it unconfined. Limits: c.SandboxKernelManager.memory_limit = 2 * 1024**3,
+# ...; output kept per cell: c.JudgeExecute.max_output_bytes. This is nbgrader 0.9.6's default list
+# with Execute replaced (tests/test_sandbox.py checks it still matches).
 c.Autograde.autograde_preprocessors = [
-    "course.grading.sandbox.SandboxExecute",
+    "course.grading.execute.GradingExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
+]
+# Feedback is safe to open: nbconvert's SanitizeHTML drops scripts, event handlers and raw HTML from
+# student outputs and markdown, keeping text, images and the sanitized rest (nbgrader's default list
+# with it added; the notebooks hold no hidden tests, ClearHiddenTests stays as a second lock).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.SanitizeHTML",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

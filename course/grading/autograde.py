@@ -7,15 +7,9 @@ workers run `nbgrader autograde` and `nbgrader generate_feedback` at once withou
 ever sharing a file; the single writer in course.grading.merge then copies the results into
 the real gradebook.
 
-Grading settings added to the private nbgrader_config.py (see grading_config):
-- Execute.timeout: the per-cell limit (an infinite loop costs that cell only);
-- SurviveKernelDeath: nbgrader's Execute gives up on the whole notebook when the kernel
-  dies (os._exit, a segfault, the memory limit) and the student gets nothing; with it, the
-  cells that ran before keep their points, the cell that killed the kernel and the ones
-  after it get an error saying so (0 points for their tests);
-- feedback without the hidden tests' source (nbgrader's ClearHiddenTests, and tracebacks
-  cut to their last line, which would quote hidden lines); the one-line messages the
-  tests print stay in the cell output.
+The private nbgrader_config.py adds only the per-run time limits (grading_config); the
+judge, the sandbox and the feedback policy are the course's nbgrader_config.py, the same
+as for plain `nbgrader autograde` in the repository root.
 """
 import re
 import shutil
@@ -23,85 +17,22 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nbclient.exceptions import DeadKernelError
-from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 from ..authoring import notebooks
 from ..layout import notebook_path
+from .execute import KERNEL_DIED
 
-KERNEL_DIED = "KernelDied"
 EMPTY_GRADEBOOK = "empty-gradebook.db"  # tables made once per run, copied into every template
 TIMEOUT = "CellTimeoutError"
 
 
-class SurviveKernelDeath:
-    """Mixin for nbgrader's Execute: a dead kernel ends execution, not the student's grade."""
-
-    _dead_at = None
-
-    def preprocess(self, nb, resources=None, km=None):
-        self._dead_at = None
-        return super().preprocess(nb, resources, km)
-
-    def preprocess_cell(self, cell, resources, index):
-        if self._dead_at is not None:
-            if cell.cell_type == "code":
-                cell.outputs = [_error(f"not run: the kernel died at cell {self._dead_at}")]
-            return cell, resources
-        try:
-            return super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
-            self._dead_at = index
-            cell.outputs.append(_error(f"the kernel died while running this cell (cell {index}): "
-                                       "the code exited Python, crashed or ran out of memory"))
-            return cell, resources
-
-
-def _error(message):
-    return NotebookNode(output_type="error", ename=KERNEL_DIED, evalue=message,
-                        traceback=[f"{KERNEL_DIED}: {message}"])
-
-
-class HideHiddenTestTracebacks(NbGraderPreprocessor):
-    """Feedback step: an error in a cell with hidden tests shows one line, not the code.
-
-    A failing hidden `assert` prints a traceback that quotes the hidden lines; this
-    keeps only "AssertionError: <message>" (the one-line messages of course.judge.checks
-    are printed output and stay).
-    """
-
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code" and notebooks.HIDDEN_MARKERS[0] in cell.source:
-            for output in cell.get("outputs", []):
-                if output.get("output_type") == "error":
-                    message = f"{output.ename}: {output.evalue}" if output.evalue else output.ename
-                    output.traceback = [message + "  (raised by a hidden test; its code is not shown)"]
-        return cell, resources
-
-
 def grading_config(c, timeout):
-    """Settings for a private grading course, applied at the end of its nbgrader_config.py."""
-    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-    from nbgrader.converters.autograde import Autograde
-    from nbgrader.preprocessors import ClearHiddenTests, GetGrades
-
+    """Settings for a private grading course, applied at the end of its nbgrader_config.py:
+    only what differs per run. Everything else (the judge, the sandbox, the feedback) is
+    the course's own nbgrader_config.py, as for plain nbgrader."""
     c.Execute.timeout = timeout
     c.Execute.startup_timeout = 180  # a busy machine can take a while to start a (sandboxed) kernel
-    configured = c.Autograde.get("autograde_preprocessors") or Autograde.autograde_preprocessors.default_value
-    chain = []
-    for step in configured:
-        if isinstance(step, str):
-            from traitlets.utils.importstring import import_item
-            step = import_item(step)
-        if isinstance(step, type) and issubclass(step, Execute) and not issubclass(step, SurviveKernelDeath):
-            step = type(f"{step.__name__}SurvivingKernelDeath", (SurviveKernelDeath, step), {})
-        chain.append(step)
-    c.Autograde.autograde_preprocessors = chain
-    c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestTracebacks, ClearHiddenTests,
-                                        CSSHTMLHeaderPreprocessor]
-    c.ClearHiddenTests.enforce_metadata = False
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 During `nbgrader autograde` (and so `python -m course grade`) every submission's
 kernel is started by SandboxKernelManager, which nbgrader_config.py installs
-through SandboxExecute. With the sandbox on (the default), the kernel runs as
+through course.grading.execute.GradingExecute. With the sandbox on (the default), the kernel runs as
 
     bwrap <read-only view> -- setpriv <a fresh uid> prlimit <limits> -- python -m ipykernel_launcher ...
 
@@ -10,8 +10,10 @@ through SandboxExecute. With the sandbox on (the default), the kernel runs as
 
 and sees only:
 - read-only: /usr, the virtual environment and its interpreter (sys.prefix,
-  sys.base_prefix), the `course` package (hidden tests import course.judge.checks
-  and course.judge.reference), a few files of /etc (library cache, fonts, time zone);
+  sys.base_prefix), a few files of /etc (library cache, fonts, time zone); NOT the
+  `course` package (an empty directory is mounted over it where the environment holds
+  a copy): nothing the kernel can import or read computes a right answer, grades or
+  holds a test; the grader judges outside (course/judge/);
 - its own working directory (the submission's autograded folder) as a small
   private tmpfs in which the submission's other files appear read-only: the
   graded notebook itself (which holds the hidden tests) is not there, and
@@ -41,15 +43,10 @@ With the sandbox on and bwrap missing, grading stops with a one-line message
 Timeouts still work: the kernel is interrupted with an interrupt_request
 message (a signal would reach bwrap, not the kernel).
 
-Sandbox on or off, the grading kernel imports course.judge.checks before any cell
-runs, so the hidden tests' helpers capture numpy, builtins and the streams
-before student code can replace them (see course/grading.py).
-
-`python -m course check` runs the instructor's own source notebooks through a
-plain nbgrader Execute, without the sandbox: there is no student code in them.
+`python -m course check` runs the instructor's own source notebooks without the
+sandbox: there is no student code in them.
 """
 import asyncio
-import hashlib
 import os
 import secrets
 import shutil
@@ -59,16 +56,11 @@ import weakref
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
 SWITCH = "BACKPROP_SANDBOX"
 MISSING = ("bubblewrap (bwrap) is not installed: apt-get install bubblewrap, "
            "or grade with --no-sandbox to run student code unconfined")
-
-# Run in the grading kernel before any cell (IPKernelApp.exec_lines): course.judge.checks captures
-# what the hidden tests rely on, and learns which cells are test cells (by the sha1 of their source).
-PREIMPORT = "--IPKernelApp.exec_lines=import course.judge.checks; course.judge.checks._GUARD.test_cells = frozenset({})"
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -98,11 +90,17 @@ def require(enabled=True):
 
 
 def _mounted_trees():
-    """The directories the kernel reads (read-only): interpreter, venv, the course package."""
-    package = Path(__file__).resolve().parent
+    """The directories the kernel reads (read-only): the interpreter and the environment."""
     trees = {"/usr", sys.prefix, sys.base_prefix, os.path.realpath(sys.prefix),
-             os.path.realpath(sys.base_prefix), str(package)}
+             os.path.realpath(sys.base_prefix)}
     return sorted(t for t in trees if os.path.isdir(t))
+
+
+def _hidden_trees(mounted):
+    """Copies of the `course` package inside the mounted trees (a non-editable install):
+    the kernel gets an empty directory there instead."""
+    package = os.path.realpath(Path(__file__).resolve().parent.parent)
+    return sorted(p for p in {package} if any(p == t or p.startswith(t.rstrip("/") + "/") for t in mounted))
 
 
 def _matplotlib_font_cache():
@@ -172,10 +170,13 @@ class Box:
             if os.path.islink(target):
                 args += ["--symlink", os.readlink(target), target]
                 made.add(target)
-        for tree in _mounted_trees():
+        mounted = _mounted_trees()
+        for tree in mounted:
             parents(tree)
             args += ["--ro-bind", tree, tree]
             made.add(tree)
+        for hidden in _hidden_trees(mounted):
+            args += ["--tmpfs", hidden, "--remount-ro", hidden]
         for name in ETC_FILES:
             path = os.path.join("/etc", name)
             if os.path.exists(path):
@@ -206,7 +207,7 @@ class Box:
 
 
 class SandboxKernelManager(AsyncKernelManager):
-    """A kernel manager for grading: imports course.judge.checks first, runs the kernel in a Box."""
+    """A kernel manager for grading: runs the kernel in a Box (unless BACKPROP_SANDBOX=off)."""
 
     memory_limit = Integer(2 * GiB, config=True, help="address space of the kernel, bytes")
     cpu_limit = Integer(600, config=True, help="CPU seconds of the kernel process")
@@ -215,14 +216,12 @@ class SandboxKernelManager(AsyncKernelManager):
     tmpfs_size = Integer(256 * MiB, config=True, help="size of the private /tmp and working directory")
 
     box = None
-    test_cells = ()   # sha1 hex digests of the notebook's test cells' sources (set by SandboxExecute)
 
     def limits(self):
         return {name: getattr(self, name) for name in
                 ("memory_limit", "cpu_limit", "process_limit", "file_size_limit", "tmpfs_size")}
 
     async def start_kernel(self, **kw):
-        kw["extra_arguments"] = [*kw.get("extra_arguments", []), PREIMPORT.format(sorted(self.test_cells))]
         if enabled():
             require(True)
             self.box = Box(kw.get("cwd") or os.getcwd(), self.limits())
@@ -272,19 +271,3 @@ class SandboxKernelManager(AsyncKernelManager):
         if self.box:
             self.box.remove()
             self.box = None
-
-
-class SandboxExecute(Execute):
-    """nbgrader's Execute with SandboxKernelManager (nbgrader hard-codes its kernel manager
-    class as a constructor default, which c.Execute.kernel_manager_class cannot override)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
-        super().__init__(*args, **kwargs)
-
-    def create_kernel_manager(self):
-        km = super().create_kernel_manager()
-        km.test_cells = [hashlib.sha1(cell.source.encode()).hexdigest() for cell in self.nb.cells
-                         if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")
-                         and not cell.metadata.get("nbgrader", {}).get("solution")]
-        return km
