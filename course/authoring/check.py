@@ -1,22 +1,25 @@
 """Prove a source notebook: with solutions every test passes in full, with stubs every test fails.
 
-1. The source notebook runs top to bottom (as nbgrader validate runs it, with
-   NBGRADER_EXECUTION=validate); every autograder test cell, public and hidden,
-   must earn its full points and no cell may write to stderr.
-2. The solutions are replaced by nbgrader's stubs (hidden tests kept) and the
-   notebook runs again; every autograder test cell must now lose its points: a
-   test that passes on the unimplemented stub tests nothing.
+1. The source notebook runs top to bottom (with NBGRADER_EXECUTION=validate), its
+   test cells judged as autograding judges them (course.judge.execute: visible checks
+   and the hidden rule of course/judge/rules/, in this process); every test cell must
+   earn its full points, and no cell may write to stderr.
+2. The solutions are replaced by nbgrader's stubs and the notebook runs again; every
+   test cell must now lose its points: a test that passes on the unimplemented stub
+   tests nothing.
+No sandbox: the instructor's own notebook holds no student code.
 """
 import os
 import time
 from dataclasses import dataclass, field
 
 import nbformat
-from nbgrader.preprocessors import ClearSolutions, Execute
+from nbgrader.preprocessors import ClearSolutions
 from nbgrader.utils import determine_grade
 
-from . import notebooks
+from ..judge.execute import JudgeExecute
 from ..layout import ROOT, notebook_path, present_assignments
+from . import notebooks
 
 
 @dataclass
@@ -28,12 +31,14 @@ class Report:
     problems: list = field(default_factory=list)
 
 
-def execute(nb, cwd, timeout=60):
-    """Run a notebook the way nbgrader does; returns the executed copy."""
+def execute(nb, cwd, name, tests, timeout=60):
+    """Run a notebook the way autograding does (tests: {grade_id: trusted test source});
+    returns the executed copy."""
     nb = nbformat.from_dict(nb)
     os.environ["NBGRADER_EXECUTION"] = "validate"
     try:
-        Execute(timeout=timeout).preprocess(nb, {"metadata": {"path": str(cwd)}})
+        JudgeExecute(timeout=timeout, test_sources=tests).preprocess(
+            nb, {"metadata": {"path": str(cwd)}, "nbgrader": {"notebook": name}})
     finally:
         os.environ.pop("NBGRADER_EXECUTION", None)
     return nb
@@ -44,14 +49,15 @@ def stderr_text(cell):
                    if o.output_type == "stream" and o.name == "stderr")
 
 
-def check_notebook(nb, label, cwd):
-    """Check one source notebook object; returns a Report (problems empty when all is well)."""
+def check_notebook(nb, label, cwd, name):
+    """Check one source notebook object (named `name`, e.g. 'backward'); returns a Report
+    (problems empty when all is well)."""
     report = Report(label, cells=len(nb.cells))
-    tests = [c for c in nb.cells if notebooks.is_test(c)]
+    tests = {notebooks.grade_id(c): c.source for c in nb.cells if notebooks.is_test(c)}
     if not tests:
         report.problems.append("has no autograder test cells")
     start = time.perf_counter()
-    done = execute(nb, cwd)
+    done = execute(nb, cwd, name, tests)
     report.seconds = time.perf_counter() - start
     for index, cell in enumerate(done.cells):
         if cell.cell_type != "code":
@@ -70,7 +76,7 @@ def check_notebook(nb, label, cwd):
 
     stubbed = nbformat.from_dict(nb)
     ClearSolutions().preprocess(stubbed, {})
-    for index, cell in enumerate(execute(stubbed, cwd).cells):
+    for index, cell in enumerate(execute(stubbed, cwd, name, tests).cells):
         if notebooks.is_test(cell):
             score, max_points = determine_grade(cell)
             if score > 0:
@@ -85,7 +91,7 @@ def check(assignments=None, root=ROOT, out=print):
     reports = []
     for assignment in assignments or present_assignments(root):
         path = notebook_path("source", assignment, root)
-        report = check_notebook(notebooks.read(path), str(path.relative_to(root)), path.parent)
+        report = check_notebook(notebooks.read(path), str(path.relative_to(root)), path.parent, path.stem)
         status = "ok" if not report.problems else "FAILED"
         out(f"{status:6} {report.notebook}: {report.points:g} points, {report.cells} cells, "
             f"{report.seconds:.1f} s")

@@ -30,7 +30,7 @@ from nbclient.util import run_sync
 from nbformat.v4 import new_output
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Dict, Integer
 
 from . import remote, rules
 from .checks import Checker
@@ -53,7 +53,8 @@ class JudgeExecute(Execute):
     max_message_bytes = Integer(64 * 1024 * 1024, config=True,
                                 help="the largest message accepted from the kernel").tag(config=True)
 
-    test_sources = None        # {grade_id: source}; None: read them from the gradebook
+    test_sources = Dict(None, allow_none=True,
+                        help="{grade_id: the trusted source of its test cell}; None: read from the gradebook")
 
     def preprocess(self, nb, resources=None, km=None):
         info = (resources or {}).get("nbgrader", {})

@@ -156,8 +156,8 @@ class Kernel:
             return "{}", request["result"] if type(request["result"]) is dict else {}
         try:
             function = callbacks.get(request.get("callback"))
-            args = wire.decode(request.get("args"))
-            kwargs = wire.decode(request.get("kwargs"))
+            args = wire.decode(request.get("args"), callbacks)
+            kwargs = wire.decode(request.get("kwargs"), callbacks)
             if type(args) is not list or type(kwargs) is not dict or not all(type(k) is str for k in kwargs):
                 raise wire.NotData("malformed arguments")
             value = function(*args, **kwargs)

@@ -67,8 +67,12 @@ def encode(value, callbacks):
     raise TypeError(f"cannot send a {kind.__name__} to the kernel")
 
 
-def decode(value, depth=0):
-    """A value in the wire format, from the kernel -> plain grader-side data, or NotData."""
+def decode(value, callbacks=None, depth=0):
+    """A value in the wire format, from the kernel -> plain grader-side data, or NotData.
+
+    callbacks: the call's Callbacks, when the kernel may hand one of them back (the
+    arguments of a callback: backward(..., loss_grad=bce_loss_grad) with a lent helper).
+    """
     kind = type(value)
     if value is None or kind in (bool, int):
         return value
@@ -85,7 +89,7 @@ def decode(value, depth=0):
     if tag in ("tuple", "list") and len(value) == 1 and type(inner) is list:
         if len(inner) > MAX_ITEMS:
             raise NotData(f"a {tag} too long")
-        items = [decode(item, depth + 1) for item in inner]
+        items = [decode(item, callbacks, depth + 1) for item in inner]
         return tuple(items) if tag == "tuple" else items
     if tag == "dict" and len(value) == 1 and type(inner) is list:
         if len(inner) > MAX_ITEMS:
@@ -94,15 +98,17 @@ def decode(value, depth=0):
         for pair in inner:
             if type(pair) is not list or len(pair) != 2:
                 raise NotData("a malformed dict")
-            key = decode(pair[0], depth + 1)
+            key = decode(pair[0], callbacks, depth + 1)
             if type(key) not in (str, int, bool, float) and key is not None:
                 raise NotData("a dict with keys that are not strings or numbers")
-            out[key] = decode(pair[1], depth + 1)
+            out[key] = decode(pair[1], callbacks, depth + 1)
         return out
     if tag == "array" and set(value) == {"array", "shape", "data"}:
         return _array(inner, value["shape"], value["data"])
     if tag == "scalar" and set(value) == {"scalar", "data"}:
         return _array(inner, [], value["data"])[()]
+    if tag == "callback" and len(value) == 1 and callbacks is not None:
+        return callbacks.get(inner)
     if tag == "rng" and len(value) == 1 and type(inner) is dict:
         return _generator(inner)
     if tag == "other" and len(value) == 1 and type(inner) is str:

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 
 from .. import reference
 
-MODULES = {"initialization": "initialization", "forward": "forward", "backward": "backward",
-           "optimization": "optimization", "iris_softmax": "iris_softmax"}
+# notebook name -> the module holding its rules
+MODULES = {name: f"{__name__}.{name}" for name in
+           ("initialization", "forward", "backward", "optimization", "iris_softmax")}
 
 
 @dataclass
@@ -45,8 +46,7 @@ _registry = {}
 def rule(grade_id, points, lend=()):
     """Register the decorated function as the rule of the graded cell `grade_id`."""
     def register(function):
-        module = function.__module__.rpartition(".")[2]
-        _registry.setdefault(module, {})[grade_id] = Rule(grade_id, float(points), function, list(lend))
+        _registry.setdefault(function.__module__, {})[grade_id] = Rule(grade_id, float(points), function, list(lend))
         return function
     return register
 
@@ -56,7 +56,7 @@ def for_notebook(notebook):
     name = MODULES.get(notebook)
     if name is None:
         return {}, None
-    module = importlib.import_module(f"{__name__}.{name}")
+    module = importlib.import_module(name)
     return _registry.get(name, {}), module
 
 
