@@ -3,10 +3,8 @@
     from course.judge.softmax_hints import expect_matching_gradient
     expect_matching_gradient(dZ, numeric, "dL/dZ", n, hint="dL/dZ = (P - Y) / n")
 
-(Dependent functions are graded with the grader's helpers: see course.judge.checks.use_reference.)
+(Dependent functions are graded with the grader's helpers: the rules' `lend`, course.judge.rules.)
 """
-import sys
-
 from .checks import Wrong, expect_array, relative_error, scale_hint
 
 # captured at import, like course.judge.checks (student code may replace numpy functions later)
@@ -31,21 +29,7 @@ def expect_matching_gradient(analytic, numeric, name, n, hint="", tol=1e-5):
     expect_array(analytic, name, numeric.shape)
     error = relative_error(analytic, numeric)
     if error > tol:
-        percent = f"{_round(100 * error)}%" if error >= 0.01 else f"{error:.1e} (relative)"
+        percent = f"{round(100 * error)}%" if error >= 0.01 else f"{error:.1e} (relative)"
         why = likely_mistake(analytic, numeric, n) or hint
         raise Wrong(f"{name} has the right shape but differs from the numerical gradient by {percent}"
                     + (f" - {why}" if why else ""))
-
-
-def _watched_by_the_guard():
-    """Let course.judge.checks's tamper guard watch this module too (when the guard exists): an
-    attribute replaced by student code is put back before the next cell, and the cell in which
-    it happened earns no points, as for course.judge.checks and course.judge.reference."""
-    from . import checks as grading
-    guard = _getattr(grading, "_GUARD", None)
-    if guard is not None and _getattr(guard, "watch", None) is not None:
-        module = sys.modules[__name__]
-        guard.watch(module, [name for name in vars(module) if not (name.startswith("__") and name.endswith("__"))])
-
-
-_watched_by_the_guard()
