@@ -219,7 +219,7 @@ def reference_filled(assignment):
     """The committed release notebook with its solution cells filled from source/ (as a student
     who solved everything would have it); fails the calling test if either notebook is missing."""
     import pytest
-    from course import notebooks
+    from course.authoring import notebooks
     from course.layout import notebook_path
     for folder in ("source", "release"):
         path = notebook_path(folder, assignment)

@@ -68,7 +68,7 @@ def test_what_breaks_in_colab_is_caught(colab_stack):
     """One notebook, one defect per cell; each must be reported against its own cell."""
     nb = _notebook(
         "import numpy as np\nimport matplotlib.pyplot as plt\nfrom ipywidgets import FloatSlider, interact",
-        "from course import reference            # Colab has no `course` package",
+        "from course.judge import reference      # Colab has no `course` package",
         "data = np.loadtxt('iris.csv')            # nor any file next to the notebook",
         """\
         def show(lr):

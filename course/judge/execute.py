@@ -12,9 +12,8 @@ Every cell of the submission runs in the student's kernel as usual, but a graded
    stream, the points as the execute_result nbgrader reads (nbgrader.utils.determine_grade).
 
 Nothing the kernel prints, displays or raises decides a score: the kernel only computes.
-A graded cell with no rule earns nothing (and says so). A cell the student added with
-made-up grading metadata is not in the gradebook and runs in the kernel like any other cell,
-so it can never execute here.
+A graded cell with no rule earns nothing (and says so). A test cell the gradebook does not
+know (made-up grading metadata) is neither run here nor in the kernel: it gets an error.
 
 Outputs of the cells that do run in the kernel are capped per cell (max_output_bytes), and
 the client refuses any single message over max_message_bytes, so a flood of prints never
@@ -30,7 +29,7 @@ from nbclient.util import run_sync
 from nbformat.v4 import new_output
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute
-from traitlets import Dict, Integer
+from traitlets import Instance, Integer
 
 from . import remote, rules
 from .checks import Checker
@@ -53,7 +52,7 @@ class JudgeExecute(Execute):
     max_message_bytes = Integer(64 * 1024 * 1024, config=True,
                                 help="the largest message accepted from the kernel").tag(config=True)
 
-    test_sources = Dict(None, allow_none=True,
+    test_sources = Instance(dict, allow_none=True,
                         help="{grade_id: the trusted source of its test cell}; None: read from the gradebook")
 
     def preprocess(self, nb, resources=None, km=None):
@@ -85,10 +84,13 @@ class JudgeExecute(Execute):
 
     def preprocess_cell(self, cell, resources, index):
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if is_test_cell(cell) and grade_id in self.trusted:
+        if not is_test_cell(cell):
+            return super().preprocess_cell(cell, resources, index)
+        if grade_id in self.trusted:
             self.judge_cell(cell, grade_id, index)
-            return cell, resources
-        return super().preprocess_cell(cell, resources, index)
+        else:   # never run a test cell in the kernel: its output would be the kernel's word
+            cell.outputs = [_error("NotGraded", f"{grade_id!r} is not a test cell of this assignment")]
+        return cell, resources
 
     # --- judging ---------------------------------------------------------------------
 
