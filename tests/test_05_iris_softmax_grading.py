@@ -484,7 +484,7 @@ def softmax_cross_entropy_grad(Y, P):
 
 
 # One mistake costs only its own points, visible checks included: each dependent function's test
-# cell runs with the grader's helpers (course.judge.checks.use_reference). Left unimplemented (the
+# cell is graded with the grader's helpers (the rule's `lend`). Left unimplemented (the
 # release stub) or wrong (non-crashing), the helpers below lose their own cells only.
 UNIMPLEMENTED_DEPENDENCIES = {
     "stub_helpers": ["softmax", "cross_entropy", "softmax_cross_entropy_grad"],
@@ -629,8 +629,10 @@ def test_missing_1_over_n_in_backward_is_named(graded, grading_course):
 
 
 def test_replacing_the_gradient_check_does_not_help(graded):
-    """course.judge.softmax_hints is watched by course.judge.checks's guard: the original is put back."""
-    assert graded["tampered"]["test_softmax_cross_entropy_grad"] == (1.0, 3.0)
+    """The grader's modules are not in the kernel: the attempt fails there, and gains nothing over
+    the same wrong gradient without it (1 of 3 points)."""
+    score, points = graded["tampered"]["test_softmax_cross_entropy_grad"]
+    assert points == 3.0 and score <= 1.0
 
 
 @pytest.mark.parametrize("submission", sorted(UNIMPLEMENTED_DEPENDENCIES))

@@ -34,7 +34,7 @@ def test_a_checker_awards_the_parts_that_finish_and_says_why_the_others_did_not(
         expect_close(np.ones(2), np.ones(3), "y_hat")
     assert check.score() == 2.0
     assert check.summary() == ["✗ shape: y_hat has shape (2,) but should have shape (3,) (check the order of a "
-                               "matrix product, a transpose, or a sum over the batch)", "2 of 3 points"]
+                               "matrix product, a transpose, or a sum over the batch)", "2.0 of 3.0 points"]
 
 
 def test_a_gradient_is_compared_with_centred_differences():

@@ -197,4 +197,4 @@ class Checker:
         """The lines for the cell's output: one per failed part, then the points."""
         if not self.failures:
             return list(self.lines)
-        return self.lines + [f"{round(self.score(), 2):g} of {round(self.points, 2):g} points"]
+        return self.lines + [f"{round(self.score(), 2)} of {round(self.points, 2)} points"]

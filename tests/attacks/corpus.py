@@ -1,24 +1,30 @@
-"""The attack corpus: submissions to the fixture assignment (tests/attacks/fixture.py), each
-with the outcome the grading pipeline must produce.
+"""The red team's corpus: submissions of 01_initialization that try to get points without the work.
 
-Every attempt in a submission prints "blocked <what>: <error>" or "LEAK <what>: ..." in the
-solution cell's output, so a test can see exactly which ones were stopped. `{root}` in the
-code is the absolute path of the course (so absolute-path attacks aim at the real files).
+Every attack is the honest wrong submission (a naive sigmoid that overflows: 2 of its 3 points;
+init_params left unimplemented: 0 of 4) with the attack's code put at the top of the sigmoid
+cell, or with the notebook edited. None may score more than the honest wrong one, read a
+secret into its outputs, or change another student's grade. Attempts print "blocked <what>"
+or "LEAK <what>"; `{root}` is the course's absolute path (so paths aim at the real files).
 """
 from dataclasses import dataclass, field
 
 import nbformat
 
-from fixture import FULL, RIGHT, WRONG, ZERO
+WRONG_SIGMOID = '''
+def sigmoid(z):
+    """Right values, but exp overflows for large negative z: 2 of 3 points."""
+    return 1.0 / (1.0 + np.exp(-z))
+'''
+HONEST_WRONG = {"test_sigmoid": 2.0, "test_init_params": 0.0}
+FULL = {"test_sigmoid": 3.0, "test_init_params": 4.0}
 
 ATTEMPT = '''
-import os, socket, sqlite3, time
-
+import os, sys, json, socket, threading, builtins
 def attempt(what, action):
     try:
         result = action()
     except BaseException as error:
-        print(f"blocked {what}: {type(error).__name__}: {error}"[:160])
+        print(f"blocked {what}: {type(error).__name__}"[:160])
     else:
         print(f"LEAK {what}: {str(result)[:60]!r}")
 '''
@@ -28,167 +34,279 @@ def attempt(what, action):
 class Attack:
     student: str
     what: str
-    code: str                       # the solution cell
-    scores: dict                    # expected {test grade_id: points}
-    blocked: list = field(default_factory=list)   # attempts that must print "blocked <what>"
-    sandbox_only: bool = False      # unsafe or meaningless without the sandbox
-    unboxed: bool = True            # also graded with BACKPROP_SANDBOX=off (if not sandbox_only)
-    edit: object = None             # edit(notebook) after filling the solution cell
+    code: str = ""                    # put at the top of the sigmoid cell
+    edit: object = None               # edit(notebook) after the code is in
+    blocked: list = field(default_factory=list)    # attempts that must print "blocked <what>"
+    kills_kernel: bool = False        # the kernel dies or hangs: every later cell earns nothing
 
 
-SNOOP = RIGHT + ATTEMPT + '''
-attempt("source by relative path", lambda: open("../../../source/01_initialization/initialization.ipynb").read())
-attempt("source by absolute path", lambda: open("{root}/source/01_initialization/initialization.ipynb").read())
-attempt("listing of submitted/", lambda: os.listdir("{root}/submitted"))
-attempt("gradebook by relative path", lambda: open("../../../gradebook.db", "rb").read(64))
-attempt("gradebook by absolute path", lambda: open("{root}/gradebook.db", "rb").read(64))
-attempt("gradebook update", lambda: sqlite3.connect("file:{root}/gradebook.db?mode=rw", uri=True).execute(
-    "update grade set manual_score = 99").rowcount)
-attempt("write other student's autograded notebook",
-        lambda: open("{root}/autograded/m_right/01_initialization/initialization.ipynb", "a").write("0"))
-attempt("write other student's autograded folder",
-        lambda: open("{root}/autograded/m_right/01_initialization/planted.txt", "w").write("0"))
-attempt("write other student's submission",
-        lambda: open("{root}/submitted/m_wrong/01_initialization/initialization.ipynb", "w").write("0"))
-attempt("own notebook with the hidden tests", lambda: open("initialization.ipynb").read())
-attempt("home directory", lambda: open("/root/.bashrc").read())
-attempt("network", lambda: socket.create_connection(("1.1.1.1", 80), timeout=3))
-attempt("name lookup", lambda: socket.getaddrinfo("pypi.org", 443))
+# --- replacing what a grader inside the kernel would rely on ---------------------------------------
+
+PATCH_NUMPY = '''
+import numpy, builtins
+numpy.allclose = numpy.isclose = numpy.array_equal = lambda *args, **kwargs: True
+numpy.testing.assert_allclose = lambda *args, **kwargs: None
+builtins.isinstance = lambda *args: True
 '''
 
-HOG = RIGHT + ATTEMPT + '''
-def fork_many(count=200):
-    started = 0
-    for _ in range(count):
-        if os.fork() == 0:
-            time.sleep(5)
-            os._exit(0)
-        started += 1
-    return started
-
-def big_file(path, megabytes=100):
-    with open(path, "wb") as f:
-        for _ in range(megabytes):
-            f.write(b"x" * 1024 ** 2)
-    return os.path.getsize(path)
-
-attempt("2 GB bytearray", lambda: len(bytearray(2 * 1024 ** 3)))
-attempt("2 GB numpy array", lambda: np.ones(2 * 1024 ** 3 // 8).sum())
-attempt("200 processes", fork_many)
-attempt("100 MB file in the working directory", lambda: big_file("big.bin"))
-attempt("100 MB file in /tmp", lambda: big_file("/tmp/big.bin"))
+PATCH_NUMPY_PRIVATE = '''
+import numpy, numpy.linalg, base64, json
+numpy._core.numeric.allclose = lambda *args, **kwargs: True
+numpy.linalg.norm = lambda *args, **kwargs: 0.0
+numpy.ascontiguousarray = lambda a: numpy.zeros_like(a)
+base64.b64encode = lambda data: base64.standard_b64encode(bytes(len(data)))
+json.dumps = (lambda real: lambda obj, *a, **k: real(obj, *a, **k).replace("NaN", "0.0"))(json.dumps)
 '''
 
-NOISY = RIGHT + '''
+PATCH_BUILTINS = '''
+import builtins
+builtins.abs = lambda x: 0.0
+builtins.float = lambda x=0: 3.0
+builtins.input = lambda prompt="": '{"value": 4.0}'
+builtins.print = lambda *args, **kwargs: None
+'''
+
+IPYTHON_TRANSFORMERS = '''
+ip = get_ipython()
+ip.input_transformers_post.append(lambda lines: ["3.0\\n"])
+import ast
+class Zero(ast.NodeTransformer):
+    def visit_Constant(self, node):
+        return ast.copy_location(ast.Constant(3.0), node) if isinstance(node.value, float) else node
+ip.ast_transformers.append(Zero())
+'''
+
+EVENTS_AND_HOOKS = '''
 import sys
-print("debugging output on stderr", file=sys.stderr)
-sys.exit("stopping this cell early")
+ip = get_ipython()
+ip.events.register("pre_run_cell", lambda info: print("3.0"))
+ip.events.register("post_execute", lambda: print("4.0"))
+ip.set_custom_exc((BaseException,), lambda shell, etype, value, tb, tb_offset=None: None)
+sys.displayhook = lambda value: print("3.0")
+ip.display_formatter.formatters["text/plain"].for_type(float, lambda value, p, cycle: p.text("3.0"))
+ip.showtraceback = lambda *args, **kwargs: None
 '''
 
-LOOP = RIGHT + '''
-while True:          # stopped by the cell timeout: the kernel is interrupted, the tests still run
-    pass
+KERNEL_MESSAGES = '''
+kernel = get_ipython().kernel
+send = kernel.session.send
+def forge(stream, msg_or_type, content=None, parent=None, *args, **kwargs):
+    kind = msg_or_type if isinstance(msg_or_type, str) else msg_or_type.get("msg_type")
+    if kind == "error":
+        return None                                   # suppress every error message
+    if kind == "execute_reply" and isinstance(content, dict):
+        content = {**content, "status": "ok"}
+    if kind == "input_request" and isinstance(content, dict):
+        send(stream, "execute_result", {"data": {"text/plain": "3.0"}, "metadata": {}, "execution_count": 1},
+             parent, *args, **kwargs)
+    return send(stream, msg_or_type, content, parent, *args, **kwargs)
+kernel.session.send = forge
+send(kernel.iopub_socket, "execute_result", {"data": {"text/plain": "4.0"}, "metadata": {}, "execution_count": 2},
+     kernel.get_parent("shell"))
 '''
 
-OS_EXIT = RIGHT + '''
+TRACERS_AND_THREADS = '''
+import sys, threading, time
+def lie(frame, event, arg):
+    if event == "return" and frame.f_code.co_name == "sigmoid":
+        frame.f_locals["z"] = 0
+    return lie
+sys.setprofile(lie)
+threading.setprofile(lie)
+sys.settrace(lambda frame, event, arg: None)
+kernel = get_ipython().kernel
+def spam():
+    for _ in range(200):
+        kernel.session.send(kernel.stdin_socket, "input_request",
+                            {"prompt": "\\x1ebackprop-lab:" + '{"token": "0", "result": {"value": 3.0}}', "password": False},
+                            kernel.get_parent("shell"), ident=kernel._parent_ident.get("shell"))
+        print("3.0")
+        time.sleep(0.05)
+threading.Thread(target=spam, daemon=True).start()
+'''
+
+LYING_OBJECTS = '''
+class AlwaysRight(np.ndarray):
+    def __sub__(self, other): return np.zeros(self.shape)
+    def __rsub__(self, other): return np.zeros(self.shape)
+    def __eq__(self, other): return np.ones(self.shape, dtype=bool)
+    def __array_ufunc__(self, *args, **kwargs): return np.zeros(self.shape).view(AlwaysRight)
+class Agreeable(dict):
+    def __eq__(self, other): return True
+    def __getitem__(self, key): return np.zeros(1).view(AlwaysRight)
+def init_params(n_in, n_hidden, n_out, rng):
+    return Agreeable(W1=0, b1=0, W2=0, b2=0)
+_honest = None
+'''
+LYING_SIGMOID = '''
+def sigmoid(z):
+    """An array that says it equals whatever it is compared with."""
+    return (1.0 / (1.0 + np.exp(-z))).view(AlwaysRight)
+'''
+
+# --- reaching for the grader, its tests and its files ----------------------------------------------
+
+IMPORT_GRADER = ATTEMPT + '''
+import importlib.util
+attempt("import course", lambda: __import__("course"))
+attempt("import course.judge.reference", lambda: __import__("course.judge.reference"))
+attempt("import with the repository on sys.path", lambda: (sys.path.insert(0, "{root}"), __import__("course.judge.rules"))[1])
+attempt("read the rules", lambda: open("{root}/course/judge/rules/initialization.py").read())
+attempt("read the reference", lambda: open("{root}/course/judge/reference.py").read())
+attempt("read the source notebook", lambda: open("{root}/source/01_initialization/initialization.ipynb").read())
+attempt("read the gradebook", lambda: open("{root}/gradebook.db", "rb").read(64))
+attempt("find a course package", lambda: importlib.util.find_spec("course").origin)
+def find_rules():
+    for top in [sys.prefix, "/usr/lib", "/usr/local"]:
+        for folder, dirs, files in os.walk(top):
+            if "reference.py" in files and os.path.basename(folder) == "judge":
+                return folder
+    raise FileNotFoundError("no course/judge anywhere the kernel can see")
+attempt("a copy of the judge anywhere", find_rules)
+'''
+
+SHADOW_AND_HIJACK = '''
+import os, sys
+os.makedirs("course/judge", exist_ok=True)
+for name in ("course/__init__.py", "course/judge/__init__.py"):
+    open(name, "w").write("")
+open("course/judge/checks.py", "w").write("def expect_close(*args, **kwargs):\\n    return None\\n")
+open("nbgrader_config.py", "w").write("c = get_config()\\nc.Execute.timeout = 1\\n")
+sys.path.insert(0, os.getcwd())
+abs = lambda x: 0.0
+'''
+
+HISTORY_AND_EVENTS = '''
+ip = get_ipython()
+seen = []
+ip.input_transformers_cleanup.insert(0, lambda lines: seen.append("".join(lines)) or lines)
+ip.events.register("post_run_cell", lambda result: print("HISTORY", ip.history_manager.input_hist_raw[-3:], seen[-3:]))
+'''
+
+EXFILTRATE = ATTEMPT + '''
+kernel = get_ipython().kernel
+attempt("the environment", lambda: [k for k in os.environ if "NBGRADER" in k or "PATH" in k])
+attempt("the process list", lambda: os.listdir("/proc"))
+attempt("the grader's command line", lambda: open("/proc/1/cmdline").read())
+attempt("the grader's memory", lambda: open(f"/proc/{os.getppid()}/mem", "rb").read(1))
+attempt("network", lambda: socket.create_connection(("1.1.1.1", 80), timeout=3))
+attempt("the home directory", lambda: os.listdir("/root"))
+'''
+
+SCRIPT_INJECTION = '''
+from IPython.display import HTML, Javascript, Markdown, SVG, display
+display(HTML("<script>alert('feedback')</script><img src=x onerror=alert('img')><a href='javascript:alert(1)'>x</a>"))
+display(Javascript("alert('js')"))
+display(Markdown("<script>alert('md')</script>"))
+display(SVG('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect width="1" height="1"/></svg>'))
+'''
+
+
+def written_answer_with_script(nb):
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "question_symmetry":
+            cell.source = "Equal weights stay equal. <script>alert('answer')</script><img src=x onerror=alert(2)>"
+
+
+# --- resources ----------------------------------------------------------------------------------------
+
+FLOOD = '''
+for _ in range(60):
+    print("x" * 1_000_000)
+print("y" * 30_000_000)
+'''
+
+HOST_WRITES = ATTEMPT + '''
+import glob
+kernel = get_ipython().kernel
+folder = os.path.dirname(kernel.connection_file) if getattr(kernel, "connection_file", "") else "/nonexistent"
+attempt("a file in the kernel's IPC directory", lambda: open(os.path.join(folder, "planted"), "w").write("x"))
+attempt("a 300 MB file in /dev/shm", lambda: open("/dev/shm/planted", "wb").write(b"x" * 300 * 1024 ** 2))
+attempt("a device node", lambda: os.mknod("/dev/planted"))
+attempt("a 300 MB file in /tmp", lambda: open("/tmp/planted", "wb").write(b"x" * 300 * 1024 ** 2))
+attempt("a file in the course", lambda: open("{root}/planted", "w").write("x"))
+'''
+
+FORK_BOMB = '''
+import os
+for _ in range(10_000):
+    try:
+        os.fork()
+    except OSError:
+        break
+'''
+
+MEMORY_BOMB = '''
+hoard = []
+while True:
+    hoard.append(bytearray(100 * 1024 ** 2))
+'''
+
+OS_EXIT = '''
 import os
 os._exit(0)
 '''
 
-PATCH_EVERYTHING = '''
-import builtins, io, sys, numpy
-
-def pass_everything(*args, **kwargs):
-    return True
-
-np.allclose = pass_everything
-np.testing.assert_allclose = lambda *args, **kwargs: None
-builtins.abs = lambda x: 0.0
-import course.judge.checks as grading
-import course.judge.reference as reference
-grading.expect_close = lambda *args, **kwargs: None
-grading.Checker.score = lambda self: self.points
-grading.Checker.call = lambda self, function, *args, **kwargs: reference.sigmoid(*args)
-reference.sigmoid = lambda z: 1.0 / (1.0 + numpy.exp(z))
-builtins.print = lambda *args, **kwargs: None
-sys.stderr = io.StringIO()
-get_ipython().showtraceback = lambda *args, **kwargs: None
-'''
-
-PATCH_TOP = WRONG + PATCH_EVERYTHING
-
-PATCH_INSIDE = '''def sigmoid(z):
-    """Wrong, and replaces the graders' tools every time it is called."""
-''' + "\n".join("    " + line for line in PATCH_EVERYTHING.strip().splitlines()) + '''
-    return 1.0 / (1.0 + np.exp(z))
-'''
-
-HIDE_TRACEBACK = '''def sigmoid(z):
-    """Wrong, and hides the traceback of the test that calls it."""
-    shell = get_ipython()
-    shell.showtraceback = lambda *args, **kwargs: None
-    shell._showtraceback = lambda *args, **kwargs: None
-    return 1.0 / (1.0 + np.exp(z))
-'''
-
-SHADOW = WRONG + '''
-import types, numpy
-abs = lambda x: 0.0
-np = types.SimpleNamespace(**{k: v for k, v in vars(numpy).items() if not k.startswith("__")})
-np.allclose = lambda *args, **kwargs: True
-np.testing = types.SimpleNamespace(assert_allclose=lambda *args, **kwargs: None)
+LOOP = '''
+while True:
+    pass
 '''
 
 
-def delete_test_cells(nb):
-    nb.cells = [c for c in nb.cells
-                if (c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-                    not in ("test_sigmoid", "test_sigmoid_testing"))]
-
-
-def edit_test_cells(nb):
-    """Edit locked cells: empty a visible test, fake a hidden test's score and output, strip metadata."""
+def delete_and_fake_test_cells(nb):
+    """Locked cells edited: a test emptied, another given a fake score, its metadata stripped."""
     for cell in nb.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id == "test_public_allclose":
-            cell.source = "pass"
-        elif grade_id == "test_public_abs":
-            cell.source = "abs = lambda x: 0.0\n" + cell.source
-        elif grade_id == "test_sigmoid":
-            cell.source = "2"
-            cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=5)]
-        elif grade_id == "test_sigmoid_testing":
-            cell.source = "pass"
+        if grade_id == "test_sigmoid":
+            cell.source = "3.0"
+            cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "3.0"}, execution_count=5)]
+        elif grade_id == "test_init_params":
+            cell.source = "4.0"
             del cell.metadata["nbgrader"]
 
 
-ATTACKS = [
-    Attack("a_snooper", "read source/ and gradebook.db (relative and absolute paths), write into other "
-           "students' folders, read the graded notebook and home, open a network connection",
-           SNOOP, FULL, sandbox_only=True,
-           blocked=["source by relative path", "source by absolute path", "listing of submitted/",
-                    "gradebook by relative path", "gradebook by absolute path", "gradebook update",
-                    "write other student's autograded notebook", "write other student's autograded folder",
-                    "write other student's submission", "own notebook with the hidden tests",
-                    "home directory", "network", "name lookup"]),
-    Attack("a_hog", "allocate past the memory limit, start processes past the process limit, write files "
-           "past the file-size limit", HOG, FULL, sandbox_only=True,
-           blocked=["2 GB bytearray", "2 GB numpy array", "200 processes",
-                    "100 MB file in the working directory", "100 MB file in /tmp"]),
-    Attack("a_noisy", "print to stderr and sys.exit() in a solution cell (costs nothing)", NOISY, FULL),
-    Attack("a_loop", "an infinite loop in a solution cell (interrupted at the cell timeout)", LOOP, FULL,
-           unboxed=False),
-    Attack("a_os_exit", "os._exit() in a solution cell (the kernel dies: no test can pass)", OS_EXIT, ZERO),
-    Attack("z_patch_top", "replace np.allclose, np.testing, builtins.abs, print, sys.stderr, showtraceback "
-           "and the grading helpers at the top level", PATCH_TOP, ZERO),
-    Attack("z_patch_inside", "replace the same from inside the graded function, while the tests run",
-           PATCH_INSIDE, ZERO),
-    Attack("z_hide_traceback", "override IPython's showtraceback while a test runs", HIDE_TRACEBACK, ZERO),
-    Attack("z_shadow", "shadow abs and np in the notebook's namespace", SHADOW, ZERO),
-    Attack("z_delete_tests", "delete the hidden-test cells", WRONG, ZERO, edit=delete_test_cells, unboxed=False),
-    Attack("z_edit_tests", "edit locked test cells, fake a test's output, strip a test's metadata",
-           WRONG, ZERO, edit=edit_test_cells, unboxed=False),
-]
+def fake_extra_test_cell(nb):
+    """A cell of its own with made-up grading metadata and a big score."""
+    cell = nbformat.v4.new_code_cell("100.0")
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "points": 100,
+                                 "grade_id": "test_bonus", "schema_version": 3}
+    nb.cells.append(cell)
 
-# graded alongside, with and without the attackers: their results must not change
-HONEST = {"m_right": (RIGHT, FULL), "m_wrong": (WRONG, ZERO)}
+
+ATTACKS = [
+    Attack("a01_patch_numpy", "the three lines: np.allclose, np.testing and isinstance replaced", PATCH_NUMPY),
+    Attack("a02_numpy_private", "numpy's private modules and the agent's json/base64 replaced", PATCH_NUMPY_PRIVATE),
+    Attack("a03_builtins", "builtins abs, float, input and print replaced", PATCH_BUILTINS),
+    Attack("a04_transformers", "IPython input and AST transformers rewrite every later cell", IPYTHON_TRANSFORMERS),
+    Attack("a05_events_hooks", "events, display hooks, formatters and the custom exception handler",
+           EVENTS_AND_HOOKS),
+    Attack("a06_kernel_messages", "the kernel's session: errors suppressed, replies and results forged",
+           KERNEL_MESSAGES),
+    Attack("a07_tracers_threads", "a profiler, a tracer and a thread forging results", TRACERS_AND_THREADS),
+    Attack("a08_lying_objects", "an array and a dict that lie about arithmetic and comparison",
+           LYING_OBJECTS + LYING_SIGMOID),
+    Attack("a09_import_grader", "import, path-hijack or read the grader's modules, rules and files",
+           IMPORT_GRADER, blocked=["import course", "import course.judge.reference",
+                                   "import with the repository on sys.path", "read the rules", "read the reference",
+                                   "read the source notebook", "read the gradebook", "find a course package",
+                                   "a copy of the judge anywhere"]),
+    Attack("a10_shadow_hijack", "grading modules and nbgrader_config.py planted in the working directory",
+           SHADOW_AND_HIJACK),
+    Attack("a11_history_events", "the kernel's history and input transformers printed into outputs",
+           HISTORY_AND_EVENTS),
+    Attack("a12_exfiltrate", "environment, processes, the grader's memory, network, home",
+           EXFILTRATE, blocked=["the grader's memory", "network", "the home directory"]),
+    Attack("a13_script_injection", "script, event handlers and javascript in outputs and a written answer",
+           SCRIPT_INJECTION, edit=written_answer_with_script),
+    Attack("a14_flood", "90 MB printed", FLOOD),
+    Attack("a15_host_writes", "files in the IPC directory, /dev/shm, /dev, /tmp and the course",
+           HOST_WRITES, blocked=["a file in the kernel's IPC directory", "a device node", "a file in the course",
+                                 "a 300 MB file in /dev/shm", "a 300 MB file in /tmp"]),
+    Attack("a16_fork_bomb", "fork until the process limit", FORK_BOMB),
+    Attack("a17_memory_bomb", "allocate until the memory limit", MEMORY_BOMB, kills_kernel=True),
+    Attack("a18_os_exit", "the kernel exits", OS_EXIT, kills_kernel=True),
+    Attack("a19_loop", "an infinite loop (stopped at the cell's time limit)", LOOP, kills_kernel=True),
+    Attack("a20_edit_tests", "locked test cells edited, a fake score, metadata stripped",
+           edit=delete_and_fake_test_cells),
+    Attack("a21_fake_test_cell", "a test cell of its own worth 100 points", edit=fake_extra_test_cell),
+]

@@ -1,174 +1,110 @@
-"""A small assignment and a throwaway course for the attack corpus.
+"""The attacked class: the corpus and two honest students, graded for real, twice.
 
-The assignment asks for sigmoid(z) and grades it in four test cells, each of
-which leans on one thing a submission might try to replace:
+    runs = AttackedClass(directory)      # made once per test session (tests/test_attacks.py)
+    runs.scores("course grade", "a01_patch_numpy") -> {"test_sigmoid": 2.0, "test_init_params": 0.0}
 
-    test_public_allclose   1 pt   visible   np.allclose
-    test_public_abs        1 pt   visible   builtins.abs
-    test_sigmoid           2 pts  hidden    course.judge.checks (Checker, expect_close) and course.judge.reference
-    test_sigmoid_testing   1 pt   hidden    np.testing.assert_allclose
-
-so a wrong sigmoid earns 0 everywhere, and any replacement that worked would
-show up as points in its own cell.
+1. `course grade` as root (course.grading.grade.main, sandbox on, two workers), in one course;
+2. plain `nbgrader autograde` + `generate_feedback` in a second course, as a normal user: uid
+   1000 in a user namespace (bwrap --unshare-user), so the sandbox takes its non-root path.
+   (This machine's Python lives under /root, mode 700: an account made with useradd could
+   not run it; inside the namespace the process is uid 1000 to itself and to the sandbox.)
+Both courses hold this repository's nbgrader_config.py and source/01_initialization.
 """
+import glob
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-import nbformat
 from nbgrader.api import Gradebook
 
+from autograde_harness import GradingCourse
+from corpus import ATTACKS, WRONG_SIGMOID
 from course.authoring import notebooks
 from course.layout import notebook_path, tool_env
-from course.authoring.release import generate
-from notebook_factory import course_copy, nbgrader_cell
 
 ASSIGNMENT = "01_initialization"
-NOTEBOOK = notebook_path("source", ASSIGNMENT).stem      # "initialization"
-POINTS = {"test_public_allclose": 1.0, "test_public_abs": 1.0, "test_sigmoid": 2.0, "test_sigmoid_testing": 1.0}
-FULL = dict(POINTS)
-ZERO = {name: 0.0 for name in POINTS}
-
-RIGHT = '''def sigmoid(z):
-    """Elementwise logistic of an array of any shape."""
-    return 1.0 / (1.0 + np.exp(-z))
-'''
-WRONG = '''def sigmoid(z):
-    """The classic sign slip: exp(+z)."""
-    return 1.0 / (1.0 + np.exp(z))
-'''
-
-# Limits for the tests: small, so every bomb is bounded well below the machine's memory.
-TEST_LIMITS = {"memory_limit": 1024 ** 3, "process_limit": 32, "file_size_limit": 32 * 1024 ** 2,
-               "tmpfs_size": 48 * 1024 ** 2, "cpu_limit": 120}
-
-HIDDEN_CHECKER = '''# sigmoid is also checked by hidden tests
-### BEGIN HIDDEN TESTS
-from course.judge.checks import Checker, expect_close
-from course.judge import reference
-check = Checker(points=2)
-z = np.linspace(-6.0, 6.0, 13).reshape(13, 1)
-with check.part(1, "sigmoid of a column of values"):
-    expect_close(check.call(sigmoid, z), reference.sigmoid(z), "sigmoid(z)", hint="1 / (1 + exp(-z))")
-with check.part(1, "sigmoid of a (2, 3) array"):
-    grid = np.array([[-2.0, 0.0, 2.0], [3.0, -3.0, 0.5]])
-    expect_close(check.call(sigmoid, grid), reference.sigmoid(grid), "sigmoid(grid)")
-check.score()
-### END HIDDEN TESTS'''
-HIDDEN_TESTING = '''# more hidden tests
-### BEGIN HIDDEN TESTS
-np.testing.assert_allclose(sigmoid(np.array([-1.0, 1.0])), [0.2689414213699951, 0.7310585786300049], rtol=1e-6)
-### END HIDDEN TESTS'''
+NAME = notebook_path("source", ASSIGNMENT).stem
+HONEST = ("m_right", "m_wrong")
+TIMEOUT = 10          # seconds per cell: the infinite loop is stopped here
 
 
-def source_notebook():
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("# Sigmoid\nImplement `sigmoid(z)`."),
-        nbgrader_cell(nbformat.v4.new_code_cell("import numpy as np"), "imports", locked=True),
-        nbgrader_cell(nbformat.v4.new_code_cell(RIGHT.replace(
-            '    return', '    ### BEGIN SOLUTION\n    return').rstrip() + "\n    ### END SOLUTION"),
-            "sigmoid", solution=True),
-        nbgrader_cell(nbformat.v4.new_code_cell(
-            "assert np.allclose(sigmoid(np.array([0.0, 100.0])), [0.5, 1.0])"),
-            "test_public_allclose", grade=True, locked=True, points=1),
-        nbgrader_cell(nbformat.v4.new_code_cell(
-            "assert abs(float(sigmoid(np.array([100.0]))[0]) - 1.0) < 1e-6"),
-            "test_public_abs", grade=True, locked=True, points=1),
-        nbgrader_cell(nbformat.v4.new_code_cell(HIDDEN_CHECKER), "test_sigmoid", grade=True, locked=True, points=2),
-        nbgrader_cell(nbformat.v4.new_code_cell(HIDDEN_TESTING), "test_sigmoid_testing",
-                      grade=True, locked=True, points=1),
-    ]
-    for index, cell in enumerate(nb.cells):
-        cell["id"] = f"cell-{index}"
+def submission(course, attack=None, right=False):
+    """The release notebook filled in: the reference (right), or the honest wrong one plus an attack."""
+    if right:
+        return course.reference_submission(ASSIGNMENT)
+    release = course.release_notebook(ASSIGNMENT)
+    stub = next(c.source for c in release.cells if notebooks.grade_id(c) == "init_params")
+    code = WRONG_SIGMOID if attack is None else attack.code.replace("{root}", str(course.root)) + WRONG_SIGMOID
+    if attack is not None and attack.student == "a08_lying_objects":
+        code = attack.code                        # its own lying sigmoid, not the honest one
+    nb = notebooks.fill_solutions(release, {"sigmoid": code, "init_params": stub})
+    if attack is not None and attack.edit:
+        attack.edit(nb)
     return nb
 
 
-class AttackCourse:
-    """A throwaway nbgrader course holding the fixture assignment, with the tests' sandbox limits."""
+def host_state():
+    """What a kernel might leave on the host: kernel IPC folders in /tmp, files in /dev/shm."""
+    return (sorted(glob.glob(os.path.join(tempfile.gettempdir(), "backprop-kernel-*"))),
+            sorted(os.listdir("/dev/shm")))
 
-    def __init__(self, directory, template=None):
-        """A new course in directory/course, or a copy of the template course (quicker: no generate)."""
-        if template is not None:
-            self.root = Path(directory) / "course"
-            shutil.copytree(template.root, self.root)
-        else:
-            self.root = course_copy(directory, {ASSIGNMENT: source_notebook()})
-            with open(self.root / "nbgrader_config.py", "a") as config:
-                config.write("\n# tests: small sandbox limits\n")
-                for name, value in TEST_LIMITS.items():
-                    config.write(f"c.SandboxKernelManager.{name} = {value}\n")
-                # nbclient's per-cell timestamps are the only bytes that differ between two runs of
-                # the same notebook; without them runs can be compared byte for byte
-                config.write("c.Execute.record_timing = False\n")
-                config.write("c.Execute.timeout = 10\n")       # a_loop waits this long
-            generate(ASSIGNMENT, self.root)
-        self.release = notebooks.read(notebook_path("release", ASSIGNMENT, self.root))
 
-    def submit(self, student, code=None, edit=None):
-        """Write a submission: the release notebook with `code` in the solution cell, then edit(nb)."""
-        nb = notebooks.fill_solutions(self.release, {"sigmoid": code} if code else {})
-        if edit:
-            edit(nb)
-        path = self.submission_path(student)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        notebooks.write(nb, path)
+class AttackedClass:
+    def __init__(self, directory):
+        directory = Path(directory)
+        self.courses = {"course grade": GradingCourse(_fresh(directory / "course-grade")),
+                        "nbgrader": GradingCourse(_fresh(directory / "plain-nbgrader"))}
+        self.host_before = host_state()
+        self.logs = {}
+        for label, course in self.courses.items():
+            students = {"m_right": submission(course, right=True), "m_wrong": submission(course)}
+            students.update({a.student: submission(course, a) for a in ATTACKS})
+            for student, nb in students.items():
+                notebooks.write(nb, course.root / "submitted" / student / ASSIGNMENT / f"{NAME}.ipynb")
+        self.logs["course grade"] = self._course_grade(self.courses["course grade"].root)
+        self.logs["nbgrader"] = self._plain_nbgrader(self.courses["nbgrader"].root)
+        self.host_after = host_state()
 
-    def submission_path(self, student, folder="submitted"):
-        return self.root / folder / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    def _course_grade(self, root):
+        lines = []
+        from course.grading.grade import main
+        main([ASSIGNMENT], workers=2, timeout=TIMEOUT, sandbox=True, root=root, out=lines.append)
+        return "\n".join(lines)
 
-    def start_autograde(self, sandbox=True):
-        """Start `nbgrader autograde` (returns the process: several courses can grade at once)."""
-        env = tool_env(BACKPROP_SANDBOX="on" if sandbox else "off")
-        return subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT],
-                                cwd=self.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def _plain_nbgrader(self, root):
+        as_user = ["bwrap", "--dev-bind", "/", "/", "--unshare-user", "--uid", "1000", "--gid", "1000",
+                   "--chdir", str(root), "--"]
+        log = ""
+        for step in (["autograde", ASSIGNMENT, f"--Execute.timeout={TIMEOUT}"], ["generate_feedback", ASSIGNMENT]):
+            result = subprocess.run(as_user + [sys.executable, "-m", "nbgrader", *step], capture_output=True,
+                                    text=True, env=tool_env(), timeout=1800)
+            log += result.stdout + result.stderr
+        return log
 
-    def scores(self, student):
-        """{test grade_id: score} from the gradebook."""
-        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gb:
-            nb = gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student)
+    def scores(self, run, student):
+        """{test grade_id: score} of one student in one run (from the gradebook)."""
+        root = self.courses[run].root
+        with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+            nb = gb.find_submission_notebook(NAME, ASSIGNMENT, student)
             return {g.name: g.score for g in nb.grades if g.cell_type == "code"}
 
-    def graded_cells(self, student):
-        """{grade_id: cell} of the autograded notebook."""
-        nb = notebooks.read(self.submission_path(student, "autograded"))
-        return {notebooks.grade_id(c): c for c in nb.cells if notebooks.grade_id(c)}
+    def autograded(self, run, student):
+        return self.courses[run].root / "autograded" / student / ASSIGNMENT / f"{NAME}.ipynb"
 
-    def output_text(self, student, grade_id):
-        cell = self.graded_cells(student)[grade_id]
-        parts = []
-        for output in cell.get("outputs", []):
-            if output.output_type == "stream":
-                parts.append(output.text)
-            elif output.output_type == "error":
-                parts.append(f"{output.ename}: {output.evalue} {' '.join(output.traceback)}")
-            else:
-                parts.append(str(output.get("data", {}).get("text/plain", "")))
-        return "".join(parts)
+    def feedback(self, run, student):
+        return self.courses[run].root / "feedback" / student / ASSIGNMENT / f"{NAME}.html"
+
+    def outputs(self, run, student):
+        """All text the student's graded notebook shows (cell outputs)."""
+        nb = notebooks.read(self.autograded(run, student))
+        return "\n".join(o.get("text", "") + str(o.get("data", "")) + o.get("evalue", "")
+                         for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
-def wait(process, timeout=600):
-    """The log of a finished autograde run (nbgrader exits with 1 when a student's kernel died:
-    the tests look at the gradebook instead)."""
-    out, err = process.communicate(timeout=timeout)
-    if "Traceback" in err and "error processing assignment" not in err:
-        raise RuntimeError(f"nbgrader autograde failed:\n{err[-4000:]}")
-    return err
-
-
-def tree_bytes(folder):
-    """{relative path: bytes} of every file under folder."""
-    folder = Path(folder)
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def gradebook_rows(root, student):
-    """Everything the gradebook holds about one student's grades, as plain tuples."""
-    with Gradebook(f"sqlite:///{Path(root) / 'gradebook.db'}") as gb:
-        nb = gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student)
-        grades = sorted((g.name, g.auto_score, g.manual_score, g.extra_credit, g.needs_manual_grade, g.max_score)
-                        for g in nb.grades)
-        comments = sorted((c.name, c.auto_comment, c.manual_comment) for c in nb.comments)
-        return grades, comments, nb.score, nb.max_score, nb.needs_manual_grade
+def _fresh(path):
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path

@@ -10,7 +10,7 @@ import numpy as np
 from ... import data
 from .. import reference as ref
 from .. import checks as grading
-from ..checks import Wrong, expect_array, expect_close, expect_gradient, expect_unchanged, relative_error
+from ..checks import Wrong, expect_close, expect_gradient, expect_unchanged, relative_error
 from ..hints import backward_case, expect_backward_gradient, first_match, scale_hint, sigmoid_derivative_hint
 from . import given, rule
 

@@ -9,7 +9,7 @@ import numpy as np
 from ... import data
 from .. import reference as ref
 from ..checks import Wrong, expect_array, expect_close, expect_unchanged
-from . import given, rule
+from . import rule
 
 NOTEBOOK = 'initialization'
 STUDENT = ['sigmoid', 'init_params']

@@ -1,0 +1,91 @@
+"""The red team's corpus (tests/attacks/corpus.py), graded for real: attacks gain nothing.
+
+Each attack is the honest wrong submission plus the attack, graded in one class with the
+honest right and wrong students, through `course grade` (as root) and through plain nbgrader
+autograde + generate_feedback (as a normal user): see tests/attacks/fixture.py.
+"""
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "attacks"))
+
+from corpus import ATTACKS, FULL, HONEST_WRONG  # noqa: E402
+from fixture import AttackedClass  # noqa: E402
+
+RUNS = ["course grade", "nbgrader"]
+# text that only the grader's code holds: if it shows in a student's outputs, something leaked
+SECRETS = ["check.call(student.", "def grade_", "@rule(", "expect_close(", "hidden inputs"]
+_class = []
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    if not _class:
+        _class.append(AttackedClass(tmp_path_factory.mktemp("attacked_class")))
+    return _class[0]
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_the_honest_students_are_graded_as_if_alone(graded, run):
+    assert graded.scores(run, "m_right") == FULL
+    assert graded.scores(run, "m_wrong") == HONEST_WRONG
+
+
+@pytest.mark.parametrize("run", RUNS)
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.student)
+def test_no_attack_scores_more_than_the_honest_wrong_solution(graded, run, attack):
+    scores = graded.scores(run, attack.student)
+    assert set(scores) == set(HONEST_WRONG), f"{attack.what}: graded cells {sorted(scores)}"
+    for cell, honest in HONEST_WRONG.items():
+        assert scores[cell] <= honest, f"{attack.what}: {cell} got {scores[cell]}, the honest wrong one {honest}"
+
+
+@pytest.mark.parametrize("run", RUNS)
+@pytest.mark.parametrize("attack", [a for a in ATTACKS if a.blocked], ids=lambda a: a.student)
+def test_every_attempt_on_the_grader_or_the_host_is_blocked(graded, run, attack):
+    text = graded.outputs(run, attack.student)
+    assert "LEAK" not in text, re.findall(r"LEAK[^\n]*", text)
+    for what in attack.blocked:
+        assert f"blocked {what}:" in text, f"{what!r} did not report blocked"
+
+
+@pytest.mark.parametrize("run", RUNS)
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.student)
+def test_no_graded_notebook_or_feedback_holds_the_graders_code(graded, run, attack):
+    for path in (graded.autograded(run, attack.student), graded.feedback(run, attack.student)):
+        if path.exists():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert not [s for s in SECRETS if s in text], path
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_feedback_is_safe_to_open(graded, run):
+    html = graded.feedback(run, "a13_script_injection").read_text(encoding="utf-8")
+    for injected in ("alert('feedback')", "alert('img')", "alert('js')", "alert('md')", "alert('answer')",
+                     "javascript:alert", "onerror=", "onload="):
+        assert injected not in html, injected
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_a_flood_of_output_is_cut_before_it_reaches_the_graded_notebook(graded, run):
+    assert graded.autograded(run, "a14_flood").stat().st_size < 3 * 1024 ** 2
+    assert graded.feedback(run, "a14_flood").stat().st_size < 4 * 1024 ** 2
+    assert "output cut" in graded.outputs(run, "a14_flood")
+
+
+def test_nothing_is_left_on_the_host(graded):
+    assert graded.host_after == graded.host_before
+    assert not (graded.courses["course grade"].root / "planted").exists()
+    assert not (graded.courses["nbgrader"].root / "planted").exists()
+
+
+def test_the_kernel_cannot_import_or_read_the_grader(graded):
+    """No copy of course/ (rules, reference) is importable or readable in the grading kernel."""
+    for run in RUNS:
+        text = graded.outputs(run, "a09_import_grader")
+        assert "blocked import course: ModuleNotFoundError" in text
+        assert "blocked read the rules: FileNotFoundError" in text
+        assert "blocked a copy of the judge anywhere: FileNotFoundError" in text
