@@ -110,3 +110,40 @@ def test_a_jupyter_saved_notebook_is_left_unchanged():
     nb, log, problem = normalize(data, "forward.ipynb", release(), "forward.ipynb")
     assert (problem, log) == (None, [])
     assert nbformat.writes(nb) == nbformat.writes(original)
+
+
+def _damaged(edit):
+    """The release notebook as JSON bytes, with `edit(notebook dict)` applied."""
+    nb = json.loads(nbformat.writes(release()))
+    edit(nb)
+    return json.dumps(nb).encode()
+
+
+def _test_cells(nb):
+    return [c for c in nb["cells"] if (c.get("metadata") or {}).get("nbgrader", {}).get("grade")]
+
+
+@pytest.mark.parametrize("what, edit", [
+    ("nbgrader metadata null", lambda nb: _test_cells(nb)[0]["metadata"].__setitem__("nbgrader", None)),
+    ("nbgrader metadata a string", lambda nb: _test_cells(nb)[0]["metadata"].__setitem__("nbgrader", "graded")),
+    ("a grade_id that is a number", lambda nb: _test_cells(nb)[0]["metadata"]["nbgrader"].__setitem__("grade_id", 7)),
+    ("points that are text", lambda nb: _test_cells(nb)[0]["metadata"]["nbgrader"].__setitem__("points", "lots")),
+    ("grade that is a number", lambda nb: _test_cells(nb)[0]["metadata"]["nbgrader"].__setitem__("grade", 1)),
+])
+def test_damaged_nbgrader_metadata_is_replaced_by_the_releases(what, edit):
+    nb, log, problem = normalize(_damaged(edit), "forward.ipynb", release(), "forward.ipynb")
+    assert problem is None, what
+    assert any("removed damaged nbgrader metadata" in line for line in log), log
+    assert [notebooks.nbgrader_meta(c) for c in nb.cells] == [notebooks.nbgrader_meta(c) for c in release().cells]
+
+
+@pytest.mark.parametrize("what, edit, words", [
+    ("cell metadata null", lambda nb: nb["cells"][1].__setitem__("metadata", None), "nbformat cannot read it"),
+    ("cells a dict", lambda nb: nb.__setitem__("cells", {"a": 1}), "nbformat cannot read it"),
+    ("a source of numbers", lambda nb: nb["cells"][1].__setitem__("source", [1, 2]), "nbformat cannot read it"),
+    ("a huge cell", lambda nb: nb["cells"][1].__setitem__("source", "x = 1\n" * 100_000), "characters; a cell"),
+    ("a huge file", lambda nb: nb["cells"][1].__setitem__("source", "x = 1\n" * 3_000_000), "MB, over the 16 MB"),
+])
+def test_a_notebook_nbgrader_cannot_read_is_one_problem_not_a_crash(what, edit, words):
+    nb, log, problem = normalize(_damaged(edit), "forward.ipynb", release(), "forward.ipynb")
+    assert nb is None and problem.startswith("forward.ipynb is not a valid notebook: ") and words in problem, what

@@ -168,7 +168,10 @@ def _grade_all(found, templates, root, results, work, db_url, course_id, pool, o
         name = notebook_path("source", sub.assignment).name
         record = Record(sub.student, sub.assignment, sub.origin, list(sub.log))
         records.append(record)
-        nb, log, problem = normalize.normalize(sub.data, sub.filename, releases[sub.assignment], name)
+        try:
+            nb, log, problem = normalize.normalize(sub.data, sub.filename, releases[sub.assignment], name)
+        except Exception as error:  # noqa: BLE001 - a file nothing else caught costs only its student
+            nb, log, problem = None, [], f"{sub.filename} could not be read: {type(error).__name__}: {error}"[:300]
         record.log += log
         if problem:
             record.problem = problem

@@ -13,7 +13,11 @@ Steps, in order (each returns the lines it adds to the student's log):
              real ids; the ``colab`` block and ``executionInfo``/``outputId`` dropped; a
              kernelspec without ``language`` replaced by the release's; ``metadata.widgets``
              without ``state`` dropped (nbconvert's HTML export raises KeyError 'state').
-4. nbgrader  cells that lost ``metadata.nbgrader`` get it back from the release notebook:
+4. damaged  ``metadata.nbgrader`` that is not what nbgrader writes (null, a string, a
+             grade_id that is a number, points that are text, ...) is removed, so that step 5
+             puts the release's back; a notebook over MAX_BYTES or a cell over MAX_CELL_CHARS
+             is refused (``problem``), as a file of the wrong kind is.
+5. nbgrader  cells that lost ``metadata.nbgrader`` get it back from the release notebook:
              locked and test cells matched by their source, solution cells by position
              between matched neighbours (see ``restore_nbgrader_metadata``).
 """
@@ -30,6 +34,10 @@ COLAB_NOTEBOOK_KEYS = ("colab", "accelerator", "gpuClass")
 COLAB_CELL_KEYS = ("colab", "executionInfo", "outputId", "id")
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
+MAX_BYTES = 16 * 1024 * 1024        # a notebook of this course is about 100 KB with its pictures
+MAX_CELL_CHARS = 200_000            # a cell's source
+NBGRADER_TYPES = {"grade_id": str, "grade": bool, "solution": bool, "locked": bool, "points": (int, float),
+                  "schema_version": int, "checksum": str, "task": bool, "cell_type": str}
 
 
 class NotANotebook(ValueError):
@@ -41,9 +49,10 @@ def normalize(data, filename, release_nb, expected_name):
     log = name_step(filename, expected_name)
     try:
         nb = parse(data)
+        log += colab_step(nb, release_nb)
+        log += damaged_metadata_step(nb)
     except NotANotebook as error:
         return None, log, f"{filename} is not a valid notebook: {error}"
-    log += colab_step(nb, release_nb)
     log += restore_nbgrader_metadata(nb, release_nb)
     return nb, log, None
 
@@ -58,6 +67,9 @@ def parse(data):
     """bytes -> NotebookNode (nbformat 4), or NotANotebook saying what is wrong."""
     if not data.strip():
         raise NotANotebook("the file is empty")
+    if len(data) > MAX_BYTES:
+        raise NotANotebook(f"it is {len(data) / 1024 ** 2:.0f} MB, over the {MAX_BYTES // 1024 ** 2} MB a "
+                           "notebook of this course can be (clear the outputs and save it again)")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -106,6 +118,29 @@ def colab_step(nb, release_nb):
             del nb.metadata["widgets"]
             log.append("removed metadata.widgets saved without 'state' (it would crash the HTML feedback)")
     return log
+
+
+def damaged_metadata_step(nb):
+    """Remove metadata.nbgrader that nbgrader did not write (step 5 restores the release's);
+    refuse a cell too large to be a student's code."""
+    removed = []
+    for index, cell in enumerate(nb.cells):
+        if len(cell.get("source", "")) > MAX_CELL_CHARS:
+            raise NotANotebook(f"cell {index} holds {len(cell.source):,} characters; a cell of this "
+                               "course is a few hundred (was data pasted into it?)")
+        metadata = cell.get("metadata")
+        if "nbgrader" not in metadata:
+            continue
+        meta = metadata["nbgrader"]
+        if not isinstance(meta, dict) or not isinstance(meta.get("grade_id"), str) or any(
+                key in meta and (not isinstance(meta[key], kind) or isinstance(meta[key], bool) and kind == (int, float))
+                for key, kind in NBGRADER_TYPES.items()):
+            del metadata["nbgrader"]
+            removed.append(str(index))
+    if removed:
+        return [f"removed damaged nbgrader metadata from cell{'s' if len(removed) > 1 else ''} "
+                f"{', '.join(removed)} (restored from the release below)"]
+    return []
 
 
 def _assign_ids(nb):
