@@ -17,7 +17,7 @@ from fixture import AttackedClass  # noqa: E402
 
 RUNS = ["course grade", "nbgrader"]
 # text that only the grader's code holds: if it shows in a student's outputs, something leaked
-SECRETS = ["check.call(student.", "def grade_", "@rule(", "expect_close(", "hidden inputs"]
+SECRETS = ["check.call(student.", "def grade_", "@rule(", "numerical_gradient(f, x.copy()"]
 _class = []
 
 

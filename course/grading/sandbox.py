@@ -18,10 +18,12 @@ and sees only:
   private tmpfs in which the submission's other files appear read-only: the
   graded notebook itself (which holds the hidden tests) is not there, and
   nothing the kernel writes reaches the disk;
-- a private /tmp (tmpfs, also HOME), private /proc, minimal /dev;
+- a private /tmp (tmpfs, also HOME), private /proc, a minimal read-only /dev with
+  a 16 MiB /dev/shm;
 - no network (its own empty network namespace), no other processes (its own
   pid namespace); the kernel talks to nbgrader over IPC (unix) sockets in a
-  per-kernel directory that is made read-only for the kernel once it is up.
+  small tmpfs of its own, which the grader reaches through /proc/<pid>/root: the
+  kernel can write nothing on the host (see Box).
 
 Not there: source/, release/, gradebook.db, submitted/, other students'
 folders, the home directory, the rest of the repository.
@@ -113,8 +115,18 @@ def _matplotlib_font_cache():
     return None
 
 
+IPC = "/run/backprop-kernel"      # inside the sandbox: a small private tmpfs holding the kernel's sockets
+IPC_SIZE = 1 * MiB
+SHM_SIZE = 16 * MiB               # /dev/shm (the rest of /dev is read-only)
+
+
 class Box:
-    """One kernel's sandbox: its private IPC directory, uid and bwrap command line."""
+    """One kernel's sandbox: its connection file, uid and bwrap command line.
+
+    The kernel's sockets are made in IPC, a tmpfs of the sandbox's own; the grader reaches
+    them through /proc/<pid>/root (ipc_path), so the kernel has nothing on the host it can
+    write, as root or as a normal user. The connection file (host, mode 0700 folder) is
+    mounted read-only."""
 
     def __init__(self, cwd, limits):
         self.cwd = os.path.realpath(cwd)
@@ -126,18 +138,10 @@ class Box:
             # Started by root: the kernel runs as a uid no other process has, so the process
             # limit (counted per uid, and not applied to root at all) is its own.
             self.uid = 1_000_000 + secrets.randbelow(1_000_000_000)
-            os.chown(self.dir, self.uid, self.uid)   # the kernel creates its sockets here...
         else:
             # Started by a user: bwrap makes a user namespace, in which the process limit
             # counts the kernel's own processes.
             self.uid = os.geteuid()
-
-    def seal(self):
-        """...and, once they exist, may not write here any more (no filling the host's /tmp).
-        (Without root the kernel keeps its own uid, and so could undo this.)"""
-        if self.root:
-            os.chown(self.dir, 0, 0)
-        os.chmod(self.dir, 0o555)
 
     def remove(self):
         self._cleanup()
@@ -154,6 +158,7 @@ class Box:
         args = ["bwrap", "--die-with-parent", "--new-session", "--clearenv",
                 "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
                 "--proc", "/proc", "--dev", "/dev",
+                "--perms", "1777", "--size", str(SHM_SIZE), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
                 "--perms", "1777", "--size", str(limits["tmpfs_size"]), "--tmpfs", "/tmp"]
         for name, value in sorted(self.environment().items()):
             args += ["--setenv", name, value]
@@ -193,8 +198,11 @@ class Box:
             if entry.endswith(".ipynb") or entry == ".ipynb_checkpoints":
                 continue
             args += ["--ro-bind", os.path.join(self.cwd, entry), os.path.join(self.cwd, entry)]
-        parents(self.dir)
-        args += ["--bind", str(self.dir), str(self.dir), "--chdir", self.cwd]
+        connection = self.dir / "kernel.json"
+        parents(connection)
+        args += ["--ro-bind", str(connection), str(connection)]
+        parents(IPC)
+        args += ["--perms", "1777", "--size", str(IPC_SIZE), "--tmpfs", IPC, "--chdir", self.cwd]
         if self.root:
             args += ["--", "setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
                      "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
@@ -227,14 +235,31 @@ class SandboxKernelManager(AsyncKernelManager):
             self.box = Box(kw.get("cwd") or os.getcwd(), self.limits())
             self.transport = "ipc"
             self.connection_file = str(self.box.dir / "kernel.json")
-            self.ip = str(self.box.dir / "kernel")
+            self.ip = f"{IPC}/kernel"          # as the kernel sees it (written into the connection file)
         try:
             await super().start_kernel(**kw)
-            if self.box:
-                await self._seal_when_bound()
         except BaseException:
             self._remove_box()
             raise
+
+    async def _async_post_start_kernel(self, **kw):
+        """The grader's side of the sockets: the sandbox's IPC tmpfs through /proc/<pid>/root."""
+        if self.box:
+            self.ip = f"/proc/{await self._sandbox_pid()}/root{IPC}/kernel"
+        await super()._async_post_start_kernel(**kw)
+
+    async def _sandbox_pid(self, timeout=60):
+        """A process inside the sandbox (bwrap's child: it lives as long as the sandbox)."""
+        import psutil
+        bwrap = psutil.Process(self.provisioner.process.pid)
+        for _ in range(int(timeout / 0.01)):
+            children = bwrap.children()
+            if children:
+                return children[0].pid
+            if self.provisioner.process.poll() is not None:
+                return bwrap.pid       # bwrap is gone: nbclient reports the dead kernel
+            await asyncio.sleep(0.01)
+        return bwrap.pid
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
@@ -249,17 +274,6 @@ class SandboxKernelManager(AsyncKernelManager):
         if spec is not None and self.box:
             spec.interrupt_mode = "message"   # a signal would hit bwrap, not the kernel
         return spec
-
-    async def _seal_when_bound(self, timeout=60):
-        ports = [self.shell_port, self.iopub_port, self.stdin_port, self.control_port, self.hb_port]
-        sockets = [Path(f"{self.ip}-{port}") for port in ports]
-        for _ in range(int(timeout / 0.01)):
-            if all(s.exists() for s in sockets):
-                break
-            if self.provisioner is not None and await self.provisioner.poll() is not None:
-                return   # the kernel died; nbclient reports it
-            await asyncio.sleep(0.01)
-        self.box.seal()
 
     async def shutdown_kernel(self, now=False, restart=False):
         try:

@@ -185,12 +185,16 @@ ip.events.register("post_run_cell", lambda result: print("HISTORY", ip.history_m
 
 EXFILTRATE = ATTEMPT + '''
 kernel = get_ipython().kernel
-attempt("the environment", lambda: [k for k in os.environ if "NBGRADER" in k or "PATH" in k])
-attempt("the process list", lambda: os.listdir("/proc"))
-attempt("the grader's command line", lambda: open("/proc/1/cmdline").read())
-attempt("the grader's memory", lambda: open(f"/proc/{os.getppid()}/mem", "rb").read(1))
+def the_grader():
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        if "nbgrader" in open(f"/proc/{pid}/cmdline").read():
+            return pid
+    raise LookupError("only the sandbox's own processes are visible")
+attempt("the grader's process", the_grader)
 attempt("network", lambda: socket.create_connection(("1.1.1.1", 80), timeout=3))
-attempt("the home directory", lambda: os.listdir("/root"))
+attempt("a name lookup", lambda: socket.getaddrinfo("pypi.org", 443))
+attempt("the machine's users", lambda: open("/etc/passwd").read())
+attempt("the home directory's files", lambda: open(os.path.expanduser("~/.bashrc")).read())
 '''
 
 SCRIPT_INJECTION = '''
@@ -224,7 +228,7 @@ attempt("a file in the kernel's IPC directory", lambda: open(os.path.join(folder
 attempt("a 300 MB file in /dev/shm", lambda: open("/dev/shm/planted", "wb").write(b"x" * 300 * 1024 ** 2))
 attempt("a device node", lambda: os.mknod("/dev/planted"))
 attempt("a 300 MB file in /tmp", lambda: open("/tmp/planted", "wb").write(b"x" * 300 * 1024 ** 2))
-attempt("a file in the course", lambda: open("{root}/planted", "w").write("x"))
+attempt("a file in the course", lambda: open("{root}/planted", "w").write("x"))      # a private tmpfs at best
 '''
 
 FORK_BOMB = '''
@@ -295,12 +299,12 @@ ATTACKS = [
     Attack("a11_history_events", "the kernel's history and input transformers printed into outputs",
            HISTORY_AND_EVENTS),
     Attack("a12_exfiltrate", "environment, processes, the grader's memory, network, home",
-           EXFILTRATE, blocked=["the grader's memory", "network", "the home directory"]),
+           EXFILTRATE, blocked=["the grader's process", "network", "a name lookup", "the machine's users", "the home directory's files"]),
     Attack("a13_script_injection", "script, event handlers and javascript in outputs and a written answer",
            SCRIPT_INJECTION, edit=written_answer_with_script),
     Attack("a14_flood", "90 MB printed", FLOOD),
     Attack("a15_host_writes", "files in the IPC directory, /dev/shm, /dev, /tmp and the course",
-           HOST_WRITES, blocked=["a file in the kernel's IPC directory", "a device node", "a file in the course",
+           HOST_WRITES, blocked=["a file in the kernel's IPC directory", "a device node",
                                  "a 300 MB file in /dev/shm", "a 300 MB file in /tmp"]),
     Attack("a16_fork_bomb", "fork until the process limit", FORK_BOMB),
     Attack("a17_memory_bomb", "allocate until the memory limit", MEMORY_BOMB, kills_kernel=True),

@@ -10,7 +10,6 @@
    not run it; inside the namespace the process is uid 1000 to itself and to the sandbox.)
 Both courses hold this repository's nbgrader_config.py and source/01_initialization.
 """
-import glob
 import os
 import shutil
 import subprocess
@@ -46,10 +45,9 @@ def submission(course, attack=None, right=False):
     return nb
 
 
-def host_state():
-    """What a kernel might leave on the host: kernel IPC folders in /tmp, files in /dev/shm."""
-    return (sorted(glob.glob(os.path.join(tempfile.gettempdir(), "backprop-kernel-*"))),
-            sorted(os.listdir("/dev/shm")))
+def host_state(tmp):
+    """What a kernel might leave on the host: anything in the graders' TMPDIR, files in /dev/shm."""
+    return sorted(os.listdir(tmp)), sorted(os.listdir("/dev/shm"))
 
 
 class AttackedClass:
@@ -57,7 +55,8 @@ class AttackedClass:
         directory = Path(directory)
         self.courses = {"course grade": GradingCourse(_fresh(directory / "course-grade")),
                         "nbgrader": GradingCourse(_fresh(directory / "plain-nbgrader"))}
-        self.host_before = host_state()
+        self.tmp = _fresh(directory / "host-tmp")     # the graders' TMPDIR: kernel folders are made here
+        self.host_before = host_state(self.tmp)
         self.logs = {}
         for label, course in self.courses.items():
             students = {"m_right": submission(course, right=True), "m_wrong": submission(course)}
@@ -66,12 +65,21 @@ class AttackedClass:
                 notebooks.write(nb, course.root / "submitted" / student / ASSIGNMENT / f"{NAME}.ipynb")
         self.logs["course grade"] = self._course_grade(self.courses["course grade"].root)
         self.logs["nbgrader"] = self._plain_nbgrader(self.courses["nbgrader"].root)
-        self.host_after = host_state()
+        self.host_after = host_state(self.tmp)
 
     def _course_grade(self, root):
         lines = []
         from course.grading.grade import main
-        main([ASSIGNMENT], workers=2, timeout=TIMEOUT, sandbox=True, root=root, out=lines.append)
+        saved = os.environ.get("TMPDIR"), tempfile.tempdir
+        os.environ["TMPDIR"], tempfile.tempdir = str(self.tmp), None
+        try:
+            main([ASSIGNMENT], workers=2, timeout=TIMEOUT, sandbox=True, root=root, out=lines.append)
+        finally:
+            tempfile.tempdir = saved[1]
+            if saved[0] is None:
+                os.environ.pop("TMPDIR")
+            else:
+                os.environ["TMPDIR"] = saved[0]
         return "\n".join(lines)
 
     def _plain_nbgrader(self, root):
@@ -80,7 +88,7 @@ class AttackedClass:
         log = ""
         for step in (["autograde", ASSIGNMENT, f"--Execute.timeout={TIMEOUT}"], ["generate_feedback", ASSIGNMENT]):
             result = subprocess.run(as_user + [sys.executable, "-m", "nbgrader", *step], capture_output=True,
-                                    text=True, env=tool_env(), timeout=1800)
+                                    text=True, env=tool_env(TMPDIR=str(self.tmp)), timeout=1800)
             log += result.stdout + result.stderr
         return log
 
