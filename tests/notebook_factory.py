@@ -34,16 +34,23 @@ def square_notebook(solution="    ### BEGIN SOLUTION\n    return x * x\n    ### 
     return nb
 
 
-def course_copy(tmp_path, notebooks=None):
+def course_copy(tmp_path, notebooks=None, rules=None):
     """A throwaway course root: this repository's nbgrader_config.py plus the given source notebooks.
 
     notebooks: {assignment: notebook object}; written to source/<assignment>/<name>.ipynb
     with the fixed notebook names of course.layout.
+    rules: {notebook name: module in tests/ or tests/fixtures/} that grades it
+    (c.JudgeExecute.rule_modules, for notebooks that are not Backprop Lab's own).
     """
     from course.layout import notebook_path
     root = Path(tmp_path) / "course"
     root.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    if rules:
+        tests = Path(__file__).resolve().parent
+        with open(root / "nbgrader_config.py", "a", encoding="utf-8") as config:
+            config.write(f"\nimport sys\nsys.path[:0] = [{str(tests)!r}, {str(tests / 'fixtures')!r}]\n"
+                         f"c.JudgeExecute.rule_modules = {dict(rules)!r}\n")
     for assignment, nb in (notebooks or {}).items():
         path = notebook_path("source", assignment, root)
         path.parent.mkdir(parents=True)

@@ -25,11 +25,12 @@ import logging
 import time
 
 import zmq
+from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
 from nbformat.v4 import new_output
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute
-from traitlets import Instance, Integer
+from traitlets import Dict, Instance, Integer
 
 from . import remote, rules
 from .checks import Checker
@@ -52,13 +53,15 @@ class JudgeExecute(Execute):
     max_message_bytes = Integer(64 * 1024 * 1024, config=True,
                                 help="the largest message accepted from the kernel").tag(config=True)
 
+    rule_modules = Dict(config=True, help="{notebook name: module of its rules} for notebooks the course adds "
+                                         "(course/judge/rules/ holds the five of Backprop Lab)").tag(config=True)
     test_sources = Instance(dict, allow_none=True,
                         help="{grade_id: the trusted source of its test cell}; None: read from the gradebook")
 
     def preprocess(self, nb, resources=None, km=None):
         info = (resources or {}).get("nbgrader", {})
         self.notebook_name = info.get("notebook") or (resources or {}).get("unique_key")
-        self.rules, self.module = rules.for_notebook(self.notebook_name)
+        self.rules, self.module = rules.for_notebook(self.notebook_name, self.rule_modules)
         self.trusted = self.test_sources if self.test_sources is not None else self._gradebook_sources(info)
         self.kernel = None
         self._cell_bytes = {}
@@ -115,8 +118,10 @@ class JudgeExecute(Execute):
         except remote.TimeLimit:
             cell.outputs = _stream(printed.getvalue()) + [
                 _error(TIMEOUT, f"stopped after {self.timeout} s: the notebook's code did not finish")]
+        except remote.KernelDied:
+            raise DeadKernelError(f"the kernel died while {grade_id} was graded") from None
         except remote.KernelGone as gone:
-            cell.outputs = _stream(printed.getvalue()) + [_error("KernelDied", f"the kernel stopped answering: {gone}")]
+            cell.outputs = _stream(printed.getvalue()) + [_error("NoAnswer", f"the notebook's kernel did not answer: {gone}")]
         except remote.StudentError as error:
             cell.outputs = _stream(printed.getvalue()) + [_error(error.name[:80], str(error)[:300])]
         except Exception as error:  # noqa: BLE001 - e.g. non-data in a visible check: this cell only

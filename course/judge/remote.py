@@ -64,7 +64,11 @@ class TimeLimit(Exception):
 
 
 class KernelGone(Exception):
-    """The kernel stopped answering (it died, or its agent was broken by student code)."""
+    """The kernel stopped answering (its agent was broken by student code, or it died)."""
+
+
+class KernelDied(KernelGone):
+    """The kernel process is gone (os._exit, a crash, the memory limit)."""
 
 
 class Kernel:
@@ -122,7 +126,7 @@ class Kernel:
             wait = 1000 if deadline is None else max(1, int(1000 * min(1.0, deadline - now)))
             ready = dict(await self.poller.poll(wait))
             if not ready and not await self._alive():
-                raise KernelGone("the kernel died")
+                raise KernelDied("the kernel died")
             for socket in ready:
                 channel = self.channels[socket]
                 message = await channel.get_msg(timeout=0)

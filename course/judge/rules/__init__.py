@@ -51,9 +51,11 @@ def rule(grade_id, points, lend=()):
     return register
 
 
-def for_notebook(notebook):
-    """(rules by grade_id, the module) of a notebook ('backward'), or ({}, None) when it has none."""
-    name = MODULES.get(notebook)
+def for_notebook(notebook, modules=None):
+    """(rules by grade_id, the module) of a notebook ('backward'), or ({}, None) when it has none.
+
+    modules: {notebook: module path} for notebooks of a course's own (c.JudgeExecute.rule_modules)."""
+    name = {**MODULES, **(modules or {})}.get(notebook)
     if name is None:
         return {}, None
     module = importlib.import_module(name)
