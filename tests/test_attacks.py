@@ -63,10 +63,13 @@ def test_no_graded_notebook_or_feedback_holds_the_graders_code(graded, run, atta
 
 @pytest.mark.parametrize("run", RUNS)
 def test_feedback_is_safe_to_open(graded, run):
+    """No live script, event handler or javascript: link from the student's outputs or answer (their
+    code is shown, escaped, as code)."""
     html = graded.feedback(run, "a13_script_injection").read_text(encoding="utf-8")
-    for injected in ("alert('feedback')", "alert('img')", "alert('js')", "alert('md')", "alert('answer')",
-                     "javascript:alert", "onerror=", "onload="):
-        assert injected not in html, injected
+    assert "Equal weights stay equal." in html                      # the written answer is there, as text
+    assert not re.search(r"<script[^>]*>[^<]*alert\(", html)
+    assert not re.search(r"<[^>]+\son(error|load)\s*=", html, re.IGNORECASE)
+    assert not re.search(r"""href\s*=\s*["']?\s*javascript:""", html, re.IGNORECASE)
 
 
 @pytest.mark.parametrize("run", RUNS)

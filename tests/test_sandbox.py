@@ -1,6 +1,7 @@
 """The sandbox of the grading kernel (course/grading/sandbox.py): switches, configuration, the
 bwrap command. The sandbox is proven against real attacks in tests/test_attacks.py.
 """
+import os
 import runpy
 import shutil
 
@@ -62,7 +63,10 @@ def test_bwrap_command_hides_the_course(tmp_path):
     mounted = {command[i + 1] for i, arg in enumerate(command) if arg in ("--ro-bind", "--bind")}
     assert str(work / "data.csv") in mounted
     assert str(work / "initialization.ipynb") not in mounted
-    assert not any(m == str(ROOT) or m.startswith(str(ROOT) + "/") for m in mounted)
+    import sys
+    environment = {os.path.realpath(sys.prefix), sys.prefix}
+    assert not any(m == str(ROOT) or m.startswith(str(ROOT) + "/") for m in mounted - environment)
+    assert not any("course" in m.split("/") for m in mounted)
     assert not any("gradebook" in m for m in mounted)
     assert "--unshare-net" in command and "--clearenv" in command
     assert command[-3:] == ["python", "-m", "ipykernel_launcher"]

@@ -187,7 +187,7 @@ EXFILTRATE = ATTEMPT + '''
 kernel = get_ipython().kernel
 def the_grader():
     for pid in filter(str.isdigit, os.listdir("/proc")):
-        if "nbgrader" in open(f"/proc/{pid}/cmdline").read():
+        if "nbgrader" in open(f"/proc/{pid}/cmdline").read().split("\0"):
             return pid
     raise LookupError("only the sandbox's own processes are visible")
 attempt("the grader's process", the_grader)
@@ -228,7 +228,11 @@ attempt("a file in the kernel's IPC directory", lambda: open(os.path.join(folder
 attempt("a 300 MB file in /dev/shm", lambda: open("/dev/shm/planted", "wb").write(b"x" * 300 * 1024 ** 2))
 attempt("a device node", lambda: os.mknod("/dev/planted"))
 attempt("a 300 MB file in /tmp", lambda: open("/tmp/planted", "wb").write(b"x" * 300 * 1024 ** 2))
-attempt("a file in the course", lambda: open("{root}/planted", "w").write("x"))      # a private tmpfs at best
+try:     # the course's path exists in the sandbox only as folders of its private tmpfs
+    open("{root}/planted", "w").write("x")
+    print("wrote a file at the course's path, in the sandbox's own tmpfs")
+except OSError as error:
+    print(f"blocked a file in the course: {type(error).__name__}")
 '''
 
 FORK_BOMB = '''
