@@ -2,34 +2,38 @@
 
 A scheduler and two worker processes listen on 127.0.0.1 over TCP (tests/servers.py), as
 separate machines would connect; a PostgreSQL server runs from its own data directory. A
-small class of the fixture course (tests/fixtures/build.py: square for 2 points, cube for 1)
-is graded by the local pool and on the cluster, with a worker killed in the middle of the
-cluster run; the tests read what each run left behind.
+small class of 02_forward (the release filled with the reference solutions, some replaced
+by wrong or unfinished code) is graded by the local pool and on the cluster, with a worker
+killed in the middle of the cluster run; the tests read what each run left behind.
 """
 import re
 
+import nbformat
 import pytest
 
 from autograde_harness import gradebook_rows
 from course.authoring import notebooks
 from course.grading import grade
-from fixtures.build import fixture_source
+from course.layout import notebook_path
 from notebook_factory import course_copy
 from servers import DaskCluster, PostgresServer
-from test_grade import folder_digest, jupyter_file
+from test_grade import folder_digest
 
 ASSIGNMENT = "02_forward"
-WRONG_SQUARE = "def square(x):\n    return x + x"
-WRONG_CUBE = "def cube(x):\n    return x * x"
-# student -> (file handed in, points out of 3)
-CLASS = {
-    "right": (jupyter_file(), 3),
-    "wrong": (jupyter_file(square=WRONG_SQUARE, cube=WRONG_CUBE), 0),
-    "square_only": (jupyter_file(cube=WRONG_CUBE), 2),
-    "cube_only": (jupyter_file(square=WRONG_SQUARE), 1),
+POINTS = 8
+STUDENTS = {  # student -> the functions replaced in the reference submission
+    "right": {},
+    "no_bias": {"linear": "def linear(X, W, b):\n    return X @ W"},
+    "summed_loss": {"mse_loss": "def mse_loss(y, y_hat):\n    return np.sum((y - y_hat) ** 2)"},
+    "unfinished": {name: f"def {name}({args}):\n    raise NotImplementedError()"
+                   for name, args in (("linear", "X, W, b"), ("forward", "X, params"), ("mse_loss", "y, y_hat"))},
 }
 # run by the grading kernel: with the sandbox off its parent is the Dask worker process
-KILLS_ITS_WORKER = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\ndef cube(x):\n    return x * x * x"
+KILLS_ITS_WORKER = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"
+
+
+def handed_in_file(grading_course, **codes):
+    return nbformat.writes(grading_course.reference_submission(ASSIGNMENT, **codes)).encode()
 
 
 def hand_in(folder, files):
@@ -44,9 +48,9 @@ def grade_class(tmp, name, handed_in, **options):
     root = tmp / name / "course"
     if not root.exists():
         root.parent.mkdir()
-        root = course_copy(root.parent, {ASSIGNMENT: fixture_source()})
+        root = course_copy(root.parent, {ASSIGNMENT: notebooks.read(notebook_path("source", ASSIGNMENT))})
     lines = options.pop("lines", [])
-    records = grade.main([ASSIGNMENT], from_path=handed_in, timeout=3, sandbox=False, root=root,
+    records = grade.main([ASSIGNMENT], from_path=handed_in, timeout=60, sandbox=False, root=root,
                          out=options.pop("out", lines.append), **options)
     return root, {r.student: r for r in records}, lines
 
@@ -79,8 +83,8 @@ def tmp(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def handed_in(tmp):
-    return hand_in(tmp / "lms", {student: data for student, (data, _) in CLASS.items()})
+def handed_in(tmp, grading_course):
+    return hand_in(tmp / "lms", {student: handed_in_file(grading_course, **codes) for student, codes in STUDENTS.items()})
 
 
 @pytest.fixture(scope="module")
@@ -116,14 +120,16 @@ def test_the_cluster_gives_the_grades_of_the_local_pool(local, on_cluster):
     cluster_root, records, _, _ = on_cluster
     rows = gradebook_rows(db_url(cluster_root), ASSIGNMENT)
     assert rows == gradebook_rows(db_url(local_root), ASSIGNMENT)
-    assert {s: r.score for s, r in records.items()} == {s: points for s, (_, points) in CLASS.items()}
+    scores = {s: r.score for s, r in records.items()}
+    assert scores["right"] == POINTS and scores["unfinished"] == 0
+    assert 0 < scores["no_bias"] < POINTS and 0 < scores["summed_loss"] < POINTS
     for csv in ("grades.csv", "items.csv"):  # rows in the order the results came in
         assert sorted_rows(cluster_root / "grading" / csv) == sorted_rows(local_root / "grading" / csv)
 
 
 def test_the_cluster_returns_the_same_feedback_and_graded_notebooks(local, on_cluster):
     local_root, cluster_root = local[0], on_cluster[0]
-    for student in CLASS:
+    for student in STUDENTS:
         ours, theirs = (root / "feedback" / student / ASSIGNMENT for root in (cluster_root, local_root))
         assert folder_digest(ours) == folder_digest(theirs), student
         ours, theirs = (root / "autograded" / student / ASSIGNMENT / "forward.ipynb" for root in (cluster_root, local_root))
@@ -135,10 +141,10 @@ def test_a_worker_killed_mid_run_loses_nothing_and_merges_nothing_twice(on_clust
     assert len(killed) == 1 and killed[0][0] == "grade"  # it was grading a submission when killed
     assert all(r.problem is None and r.notes == [] for r in records.values())
     rows = gradebook_rows(db_url(root), ASSIGNMENT)
-    assert rows["students"] == sorted(CLASS)
-    assert rows["grade rows"] == 2 * len(CLASS)  # one row per test cell and student, none twice
+    assert rows["students"] == sorted(STUDENTS)
+    assert rows["grade rows"] == len(rows["right"][2]) * len(STUDENTS)  # one per graded cell and student, none twice
     assert progress_lines(lines)[-1] == "[####################] 4/4 notebooks (4/4 students) graded, 0 with problems"
-    assert len(progress_lines(lines)) == len(CLASS)
+    assert len(progress_lines(lines)) == len(STUDENTS)
 
 
 def test_the_progress_bar_counts_cluster_tasks_as_it_counts_local_ones(local, on_cluster):
@@ -147,15 +153,15 @@ def test_the_progress_bar_counts_cluster_tasks_as_it_counts_local_ones(local, on
                for line in on_cluster[2])
 
 
-def test_a_submission_that_kills_every_worker_is_its_students_problem(tmp, cluster):
+def test_a_submission_that_kills_every_worker_is_its_students_problem(tmp, cluster, grading_course):
     cluster.wait_for_workers()
-    files = {"right": CLASS["right"][0], "poison": jupyter_file(cube=KILLS_ITS_WORKER)}
+    files = {"right": handed_in_file(grading_course), "poison": handed_in_file(grading_course, mse_loss=KILLS_ITS_WORKER)}
     root, records, lines = grade_class(tmp, "poison", hand_in(tmp / "lms_poison", files), cluster=cluster.address)
     assert records["poison"].problem.startswith(
         "grading failed: WorkerDied: it ended every Dask worker it ran on (2 tries, last on tcp://127.0.0.1:")
-    assert records["right"].problem is None and records["right"].score == 3
-    scores = gradebook_rows(db_url(root), ASSIGNMENT)
-    assert [score for _, score, _, _ in scores["poison"][2]] == [0.0, 0.0]
+    assert records["right"].problem is None and records["right"].score == POINTS
+    rows = gradebook_rows(db_url(root), ASSIGNMENT)
+    assert [score for _, score, _, _ in rows["poison"][2]] == [0.0] * len(rows["right"][2])
     assert lines[-1].startswith("graded 2 submissions of 2 students in ") and "1 with problems" in lines[-1]
 
 
