@@ -25,6 +25,9 @@ def main(argv=None):
     grade.add_argument("--db-url", default=None, help="gradebook SQLAlchemy URL (default: nbgrader_config.py's)")
     grade.add_argument("--no-sandbox", dest="sandbox", action="store_false",
                        help="run student code without the sandbox (logged in the report)")
+    grade.add_argument("--cluster", metavar="ADDRESS", default=None,
+                       help="grade on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://10.0.0.5:8786) "
+                       "instead of --workers local processes")
     grade.add_argument("--root", default=None, help="the course folder (default: this repository)")
 
     demo = commands.add_parser("demo", help="the README's main job: release, simulate a class, grade it")
@@ -44,7 +47,7 @@ def main(argv=None):
     if args.command == "grade":
         from .grading.grade import main as run
         run(args.assignments or None, from_path=args.from_path, workers=args.workers, timeout=args.timeout,
-            db_url=args.db_url, sandbox=args.sandbox, **({"root": args.root} if args.root else {}))
+            db_url=args.db_url, sandbox=args.sandbox, cluster=args.cluster, **({"root": args.root} if args.root else {}))
         return 0
     if args.command == "demo":
         from .demo import main as run

@@ -1,4 +1,6 @@
 """Where things live: the assignments, the course folders and nbgrader_config values."""
+import contextlib
+import os
 import runpy
 from pathlib import Path
 
@@ -48,9 +50,21 @@ def nbgrader_settings(root=ROOT):
 def tool_env(**extra):
     """Environment for nbgrader subprocesses: this interpreter's bin/ first on PATH
     (nbgrader runs `alembic` by name) and Python warnings kept out of the logs."""
-    import os
     import sys
     bin_dir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""), "PYTHONWARNINGS": "ignore"}
     env.update(extra)
     return env
+
+
+@contextlib.contextmanager
+def environment(env):
+    """os.environ replaced by env for the duration (nbgrader runs `alembic` from PATH)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

@@ -3,6 +3,8 @@
     course = GradingCourse(tmp_path_factory.mktemp("course"))      # once per session
     scores = course.grading.autograde("03_backward", {"sign_error": nb1, "loops": nb2})
     scores["sign_error"]["test_backward"]  ->  (earned, max_points)
+    gradebook_rows(db_url, "02_forward")   ->  everything autograde wrote for an assignment, comparable
+
 
 The throwaway course has this repository's nbgrader_config.py and source/ notebooks;
 each assignment is generated once (to fill its gradebook), then any number of
@@ -73,3 +75,18 @@ class GradingCourse:
                 nb = gb.find_submission_notebook(name_of_notebook, assignment, student)
                 scores[name] = {g.name: (g.score, g.max_score) for g in nb.grades if g.cell_type == "code"}
         return scores
+
+
+def gradebook_rows(db_url, assignment):
+    """Everything autograde writes into a gradebook (any SQLAlchemy URL) for one assignment, as plain data."""
+    from nbgrader.api import Grade
+    with Gradebook(db_url) as gb:
+        rows = {"students": sorted(s.id for s in gb.students)}
+        for submission in gb.assignment_submissions(assignment):
+            for nb in submission.notebooks:
+                rows[submission.student_id] = (
+                    str(submission.timestamp), nb.late_submission_penalty,
+                    sorted((g.name, g.auto_score, g.manual_score, g.needs_manual_grade) for g in nb.grades),
+                    sorted((c.name, c.auto_comment) for c in nb.comments))
+        rows["grade rows"] = gb.db.query(Grade).count()
+    return rows

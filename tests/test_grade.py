@@ -19,6 +19,7 @@ from nbgrader.api import Gradebook
 from course.grading import grade
 from course.authoring import notebooks
 from course.layout import tool_env
+import autograde_harness
 from fixtures.build import FIXTURE_RULES, SOLUTIONS, fixture_source
 from notebook_factory import course_copy
 
@@ -53,17 +54,7 @@ def folder_digest(folder):
 
 def gradebook_rows(root):
     """Everything autograde writes, as plain comparable data."""
-    db_url, _ = grade.course_settings(root)
-    with Gradebook(db_url) as gb:
-        rows = {"students": sorted(s.id for s in gb.students)}
-        for submission in gb.assignment_submissions(ASSIGNMENT):
-            for nb in submission.notebooks:
-                rows[submission.student_id] = (
-                    str(submission.timestamp), nb.late_submission_penalty,
-                    sorted((g.name, g.auto_score, g.manual_score, g.needs_manual_grade) for g in nb.grades),
-                    sorted((c.name, c.auto_comment) for c in nb.comments))
-        rows["grade rows"] = len(gb.db.query(__import__("nbgrader.api").api.Grade).all())
-    return rows
+    return autograde_harness.gradebook_rows(grade.course_settings(root)[0], ASSIGNMENT)
 
 
 @pytest.fixture(scope="module")

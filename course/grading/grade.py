@@ -1,34 +1,35 @@
 """`python -m course grade`: intake, normalize, autograde in parallel, merge, report.
 
     python -m course grade [ASSIGNMENT ...] [--from PATH] [--workers N] [--timeout S]
-                           [--db-url URL] [--no-sandbox]
+                           [--db-url URL] [--no-sandbox] [--cluster ADDRESS]
 
 1. intake (course.grading.intake): submitted/<student>/<assignment>/, or --from a folder/.zip;
 2. normalize (course.grading.normalize) each file; the copies that get graded are kept in
    grading/normalized/, the originals are never written;
-3. autograde (course.grading.autograde): N workers, each submission in its own private course;
+3. autograde (course.grading.autograde): each submission is one task (course.grading.tasks) graded
+   in its own private course, N at a time by a local process pool, or on a Dask cluster
+   (--cluster, course.grading.cluster); results come back here as bytes;
 4. merge (course.grading.merge): this process alone writes the gradebook (CourseDirectory.db_url,
    or --db-url, e.g. postgresql://user@host/backprop_lab) and autograded/, feedback/;
 5. report (course.grading.report): grading/grades.csv, items.csv, report.html.
 Re-running grades everything again and overwrites the same rows: same inputs, same grades.
 """
 import contextlib
-import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook
 from traitlets.config.loader import PyFileConfigLoader
 
 from ..authoring import notebooks
-from . import autograde, intake, merge, normalize, report
-from ..layout import ROOT, notebook_path, present_assignments, tool_env
+from . import autograde, intake, merge, normalize, report, tasks
+from ..layout import ROOT, environment, notebook_path, present_assignments, tool_env
 
 
 @dataclass
@@ -61,7 +62,7 @@ def require_sandbox(enabled):
 
 
 def main(assignments=None, from_path=None, workers=None, timeout=30, db_url=None, sandbox=True,
-         root=ROOT, results=None, out=print):
+         root=ROOT, results=None, out=print, cluster=None):
     """Grade every submission found; returns the list of Records (also written to the report)."""
     start = time.perf_counter()
     root = Path(root).resolve()
@@ -84,16 +85,15 @@ def main(assignments=None, from_path=None, workers=None, timeout=30, db_url=None
                          "submitted/<student>/<assignment>/<notebook>.ipynb or --from a folder/.zip")
     needed = sorted({s.assignment for s in found})
     env = tool_env(**({} if sandbox else {"BACKPROP_SANDBOX": "off"}))
+    where = f"on the Dask cluster at {cluster}" if cluster else f"with {workers} workers"
     out(f"grading {len(found)} submissions ({len({s.student for s in found})} students, "
-        f"{', '.join(needed)}) with {workers} workers, {timeout} s per cell, "
-        f"sandbox {'on' if sandbox else 'off'}")
+        f"{', '.join(needed)}) {where}, {timeout} s per cell, sandbox {'on' if sandbox else 'off'}")
 
     work = Path(tempfile.mkdtemp(prefix="backprop-grade-"))
     try:
-        # fork: the workers start with nbgrader already imported
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                 initargs=(env,)) as pool:
+        with contextlib.ExitStack() as stack:
+            # templates are made by a local pool, before a cluster is reached (no fork after its threads)
+            pool = stack.enter_context(tasks.LocalPool(min(workers, len(needed)) if cluster else workers, env))
             with environment(env):  # made once: a new gradebook costs an `alembic heads` run
                 Gradebook(f"sqlite:///{work / autograde.EMPTY_GRADEBOOK}").close()
             pending = {a: pool.submit(autograde.make_template, a, root, work, timeout) for a in needed}
@@ -103,7 +103,13 @@ def main(assignments=None, from_path=None, workers=None, timeout=30, db_url=None
                     templates[assignment] = pending[assignment].result()
                     autograde.register(templates[assignment], assignment, db_url)
                     _copy_duedate(assignment, db_url, templates[assignment])
-            records = _grade_all(found, templates, root, results, work, db_url, course_id, pool, out)
+            if cluster:
+                from .cluster import DaskPool
+                pool.executor.shutdown()
+                pool = stack.enter_context(DaskPool(cluster, sandbox))
+                out(f"grading on {pool.describe()}")
+            workers = pool.size
+            records = _grade_all(found, templates, root, results, work, db_url, course_id, sandbox, pool, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -115,31 +121,10 @@ def main(assignments=None, from_path=None, workers=None, timeout=30, db_url=None
     problems = sum(1 for r in records if r.problem)
     percent = 100 * sum(r.score for r in records) / max(1e-9, sum(r.max_score for r in records))
     out(f"graded {len(records)} submissions of {students} students in {seconds:.0f} s "
-        f"({60 * students / seconds:.1f} students/min, {workers} workers): average {percent:.0f}%, "
+        f"({60 * students / seconds:.1f} students/min, {workers} workers{' on the cluster' if cluster else ''}): "
+        f"average {percent:.0f}%, "
         f"{problems} with problems; report: {results / 'report.html'}")
     return records
-
-
-def _start_worker(env):
-    """A grading worker: nbgrader's environment; kernels' chatter kept off the terminal."""
-    os.environ.clear()
-    os.environ.update(env)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
-
-
-@contextlib.contextmanager
-def environment(env):
-    """os.environ replaced by env for the duration (nbgrader runs `alembic` from PATH)."""
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def _copy_duedate(assignment, db_url, template):
@@ -158,10 +143,12 @@ def _release_notebook(assignment, root, template):
     return notebooks.read(path)
 
 
-def _grade_all(found, templates, root, results, work, db_url, course_id, pool, out):
-    """Normalize, autograde in the pool, merge here one by one; returns the Records."""
+def _grade_all(found, templates, root, results, work, db_url, course_id, sandbox, pool, out):
+    """Normalize, autograde in the pool (tasks.LocalPool or cluster.DaskPool), merge here one by one;
+    returns the Records."""
     releases = {a: _release_notebook(a, root, templates[a]) for a in templates}
     records, jobs = [], {}
+    packed = {a: pool.share(tasks.pack(templates[a]), ("template", a)) for a in templates}
     normalized_dir = results / "normalized"
     shutil.rmtree(normalized_dir, ignore_errors=True)
     for sub in found:
@@ -179,18 +166,19 @@ def _grade_all(found, templates, root, results, work, db_url, course_id, pool, o
                                          problem=problem), db_url, course_id, root)
             continue
         notebooks.write(nb, normalized_dir / sub.student / sub.assignment / name)
-        future = pool.submit(autograde.grade, templates[sub.assignment], sub.student, sub.assignment,
-                             nb, sub.timestamp, work)
+        job = tasks.Job(sub.student, sub.assignment, nbformat.writes(nb).encode(), sub.timestamp, sandbox)
+        future = pool.submit(tasks.grade_submission, packed[sub.assignment], job,
+                             name=("grade", sub.student, sub.assignment))
         jobs[future] = record
 
     progress = Progress([r.student for r in records], out)
     for record in records:
         if record.problem:
             progress.step(record.student, failed=True)
-    for future in as_completed(jobs):
+    for future in pool.as_completed(jobs):
         record = jobs[future]
         try:
-            result = future.result()
+            result = tasks.unpack_result(pool.result(future), work)
         except Exception as error:  # noqa: BLE001 - one broken submission never stops the class
             result = autograde.Result(record.student, record.assignment,
                                       Path(notebook_path("source", record.assignment)).stem,
