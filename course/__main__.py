@@ -19,7 +19,11 @@ def main(argv=None):
                                 "with feedback and a report in grading/")
     grade.add_argument("assignments", nargs="*", choices=[[]] + list(ASSIGNMENTS), metavar="ASSIGNMENT")
     grade.add_argument("--from", dest="from_path", metavar="PATH",
-                       help="a folder or .zip of notebooks: <student>_<notebook>.ipynb or <student>/<file>")
+                       help="a folder or .zip of notebooks: a Canvas, Moodle or Blackboard download, "
+                       "<student>_<notebook>.ipynb or <student>/<file>")
+    grade.add_argument("--roster", metavar="CSV", default=None,
+                       help="class list (nbgrader's id,first_name,last_name,email, or a Canvas/Moodle export): "
+                       "its ids, names and e-mail go to the gradebook")
     grade.add_argument("--workers", type=int, default=None, help="submissions graded at once (default: cores)")
     grade.add_argument("--timeout", type=int, default=30, help="seconds one cell may run (default 30)")
     grade.add_argument("--db-url", default=None, help="gradebook SQLAlchemy URL (default: nbgrader_config.py's)")
@@ -44,7 +48,8 @@ def main(argv=None):
     if args.command == "grade":
         from .grading.grade import main as run
         run(args.assignments or None, from_path=args.from_path, workers=args.workers, timeout=args.timeout,
-            db_url=args.db_url, sandbox=args.sandbox, **({"root": args.root} if args.root else {}))
+            db_url=args.db_url, sandbox=args.sandbox, roster=args.roster,
+            **({"root": args.root} if args.root else {}))
         return 0
     if args.command == "demo":
         from .demo import main as run
