@@ -1,4 +1,4 @@
-"""The command line: python -m course {release,check,grade,demo} ... (also installed as `course`)."""
+"""The command line: python -m course {release,check,publish,grade,export,demo} ... (also installed as `course`)."""
 import argparse
 import sys
 
@@ -31,6 +31,17 @@ def main(argv=None):
                        help="run student code without the sandbox (logged in the report)")
     grade.add_argument("--root", default=None, help="the course folder (default: this repository)")
 
+    export = commands.add_parser("export", help="grades (and Moodle feedback) as the LMS imports them, "
+                                 "in grading/export/")
+    export.add_argument("--lms", required=True, choices=["canvas", "moodle", "csv"])
+    export.add_argument("--assignment", dest="assignments", action="append", choices=list(ASSIGNMENTS),
+                        metavar="ASSIGNMENT", help="only this assignment (repeat for more; default: all)")
+    export.add_argument("--roster", metavar="CSV", default=None,
+                        help="a Canvas gradebook export: fills SIS User ID, SIS Login ID and Section")
+    export.add_argument("--to", metavar="FOLDER", default=None, help="where to write (default grading/export/)")
+    export.add_argument("--db-url", default=None, help="gradebook SQLAlchemy URL (default: nbgrader_config.py's)")
+    export.add_argument("--root", default=None, help="the course folder (default: this repository)")
+
     demo = commands.add_parser("demo", help="the README's main job: release, simulate a class, grade it")
     demo.add_argument("--students", type=int, default=32, help="size of the simulated class (default 32)")
     demo.add_argument("--workers", type=int, default=None, help="submissions graded at once (default: cores)")
@@ -49,6 +60,11 @@ def main(argv=None):
         from .grading.grade import main as run
         run(args.assignments or None, from_path=args.from_path, workers=args.workers, timeout=args.timeout,
             db_url=args.db_url, sandbox=args.sandbox, roster=args.roster,
+            **({"root": args.root} if args.root else {}))
+        return 0
+    if args.command == "export":
+        from .grading.export import main as run
+        run(args.lms, args.assignments, to=args.to, roster=args.roster, db_url=args.db_url,
             **({"root": args.root} if args.root else {}))
         return 0
     if args.command == "demo":

@@ -1,7 +1,7 @@
 """`course grade --from` with real nbgrader on Canvas, Moodle and Blackboard downloads of one class.
 
 The class of tests/lms_downloads.py (ada hands in twice, alan late, charles not on the
-roster, grace nothing) hands in the fixture assignment (tests/fixtures/build.py) through
+roster, grace nothing) hands in 02_forward (the reference solutions, or a typical mistake) through
 each LMS and the plain layout; every layout is graded with --roster into its own course
 whose due date is set by nbgrader's own `nbgrader db assignment add --duedate` and whose
 late policy is nbgrader's `LateSubmissionPlugin.penalty_method = "zero"`. Then the Canvas
@@ -14,28 +14,31 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
+from autograde_harness import GradingCourse
 from course.authoring import notebooks
+from course.demo import MISTAKES
 from course.grading import grade
-from course.layout import tool_env
-from fixtures.build import SOLUTIONS, fixture_source
+from course.layout import notebook_path, tool_env
 from lms_downloads import ATTEMPTS, DUE, WEEK_LATER, blackboard_zip, canvas_zip, moodle_zip, plain_folder, \
     roster_csv
 from notebook_factory import course_copy
-from test_grade import release
 
 ASSIGNMENT = "02_forward"
 LAYOUTS = {"plain": plain_folder, "canvas": canvas_zip, "moodle": moodle_zip, "blackboard": blackboard_zip}
 OUTSIDER = {"plain": "charles", "canvas": "104", "moodle": "504", "blackboard": "cbabbage"}
 
 
-def handed_in(**codes):
-    return nbformat.writes(notebooks.fill_solutions(release(), {**SOLUTIONS, **codes})).encode()
+FULL = 8.0     # 02_forward's autograded points
 
 
-WRONG_CUBE = {"cube": "def cube(x):\n    return x * x"}
-# attempt index (lms_downloads.WEEK_LATER) -> the notebook: ada's first try is wrong, her resubmission right
-CONTENTS = {0: handed_in(square="def square(x):\n    return x + x", **WRONG_CUBE), 1: handed_in(),
-            2: handed_in(), 3: handed_in(**WRONG_CUBE), 4: handed_in()}
+def class_contents(generated):
+    """attempt index (lms_downloads.WEEK_LATER) -> notebook bytes: ada's first try is unfinished, her
+    resubmission right; alan right; charles forgot the bias in linear."""
+    course = GradingCourse(generated)
+    right = nbformat.writes(course.reference_submission(ASSIGNMENT)).encode()
+    release = nbformat.writes(course.release_notebook(ASSIGNMENT)).encode()
+    mistake = nbformat.writes(course.reference_submission(ASSIGNMENT, linear=MISTAKES["linear"][1])).encode()
+    return {0: release, 1: right, 2: right, 3: mistake, 4: right}
 
 
 def raw_scores(root):
@@ -57,22 +60,25 @@ def students(root):
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("lms")
     roster = roster_csv(tmp / "roster.csv")
+    (tmp / "generated").mkdir()
+    contents = class_contents(tmp / "generated")
+    source = notebooks.read(notebook_path("source", ASSIGNMENT))
     courses = {}
     for layout, build in LAYOUTS.items():
         (tmp / layout).mkdir()
-        root = course_copy(tmp / layout, {ASSIGNMENT: fixture_source()})
+        root = course_copy(tmp / layout, {ASSIGNMENT: source})
         with open(root / "nbgrader_config.py", "a") as f:
             f.write('\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
         due = subprocess.run([sys.executable, "-m", "nbgrader", "db", "assignment", "add", ASSIGNMENT,
                               f"--duedate={DUE}"], cwd=root, env=tool_env(), capture_output=True, text=True)
         assert due.returncode == 0, due.stderr[-2000:]
-        download = build(tmp / layout / (f"{layout}.zip" if layout != "plain" else "download"), ATTEMPTS, CONTENTS)
+        download = build(tmp / layout / (f"{layout}.zip" if layout != "plain" else "download"), ATTEMPTS, contents)
         grade.main([ASSIGNMENT], from_path=download, roster=roster, workers=2, timeout=10, sandbox=False,
                    root=root, out=lambda line: None)
         courses[layout] = {"root": root, "scores": raw_scores(root), "students": students(root),
                            "report": (root / "grading" / "report.html").read_text()}
     canvas = courses["canvas"]["root"]
-    grade.main([ASSIGNMENT], from_path=canvas_zip(tmp / "canvas-week-later.zip", WEEK_LATER, CONTENTS),
+    grade.main([ASSIGNMENT], from_path=canvas_zip(tmp / "canvas-week-later.zip", WEEK_LATER, contents),
                roster=roster, workers=2, timeout=10, sandbox=False, root=canvas, out=lambda line: None)
     courses["week later"] = {"scores": raw_scores(canvas), "students": students(canvas)}
     return courses
@@ -83,8 +89,8 @@ def test_every_lms_grades_the_same_students_under_the_same_ids_as_the_plain_layo
     plain, lms = graded["plain"]["scores"], graded[layout]["scores"]
     assert set(lms) == {"ada", "alan", OUTSIDER[layout]}
     assert {s: lms[s][0] for s in ("ada", "alan")} == {s: plain[s][0] for s in ("ada", "alan")} == \
-        {"ada": 3.0, "alan": 3.0}     # ada's resubmission is graded, not her first try
-    assert lms[OUTSIDER[layout]][0] == plain["charles"][0] == 2.0
+        {"ada": FULL, "alan": FULL}     # ada's resubmission is graded, not her first try
+    assert lms[OUTSIDER[layout]][0] == plain["charles"][0] < FULL
     ada = graded[layout]["students"]["ada"]
     assert ada[:3] == ("Ada", "Lovelace", "ada@uni.example")      # from the roster
     assert ada[3] == {"canvas": "101", "moodle": "501", "blackboard": "ada"}[layout]
@@ -93,11 +99,11 @@ def test_every_lms_grades_the_same_students_under_the_same_ids_as_the_plain_layo
 @pytest.mark.parametrize("layout", ["canvas", "moodle", "blackboard"])
 def test_late_work_gets_nbgraders_penalty_and_the_report_says_by_how_much(graded, layout):
     scores = graded[layout]["scores"]
-    assert scores["alan"][1:] == (3.0, "2026-11-22 09:30:00")   # penalty "zero": all 3 points
+    assert scores["alan"][1:] == (FULL, "2026-11-22 09:30:00")   # penalty "zero": all his points
     assert scores["ada"][1] == 0.0 and scores["ada"][2] == "2026-11-20 12:00:00"
     page = graded[layout]["report"]
     assert "<td>alan</td><td>02_forward</td><td>2026-11-22 09:30:00</td><td>2026-11-21 23:59:00</td>" \
-           "<td>9 h 31 min</td><td>3</td>" in page
+           "<td>9 h 31 min</td><td>8</td>" in page
     assert "02_forward: grace (Grace Hopper)" in page and "not on the roster, graded as " + OUTSIDER[layout] in page
     assert graded["plain"]["scores"]["alan"][1] in (None, 0.0)   # no submission time in the plain layout
 
@@ -107,4 +113,4 @@ def test_a_download_a_week_later_duplicates_nothing(graded):
     assert set(after["students"]) == set(before["students"])
     assert set(after["scores"]) == set(before["scores"])
     assert after["scores"]["ada"][2] == "2026-11-27 09:00:00"   # her newest attempt, late this time
-    assert after["scores"]["ada"][1] == 3.0
+    assert after["scores"]["ada"][1] == FULL

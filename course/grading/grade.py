@@ -29,7 +29,7 @@ from nbgrader.api import Gradebook
 from traitlets.config.loader import PyFileConfigLoader
 
 from ..authoring import notebooks
-from . import autograde, intake, merge, normalize, report, roster as rosters
+from . import autograde, identities, intake, merge, normalize, report, roster as rosters
 from ..layout import ROOT, notebook_path, present_assignments, tool_env
 
 
@@ -112,6 +112,7 @@ def main(assignments=None, from_path=None, workers=None, timeout=30, db_url=None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rosters.fill_gradebook(db_url, [s.person for s in found if s.person])
+    identities.record(root, found)
 
     seconds = time.perf_counter() - start
     report.write(results, db_url, needed, records, skipped,

@@ -61,6 +61,7 @@ class Submission:
     log: list = field(default_factory=list)
     person: Person | None = None        # names, e-mail and LMS identity for the gradebook
     late: bool = False                  # the LMS marked it late
+    lms: str = "plain"                  # the layout that named the file
 
 
 @dataclass
@@ -262,7 +263,7 @@ def _collect(files, assignments, origin, roster=None):
         chosen, log_lines = _pick(group)
         result.submissions.append(Submission(
             student, assignment, chosen.claim.filename, chosen.file.read(), f"{origin}/{'/'.join(chosen.file.parts)}",
-            chosen.claim.timestamp, log_lines, chosen.person, chosen.claim.late))
+            chosen.claim.timestamp, log_lines, chosen.person, chosen.claim.late, chosen.claim.lms))
 
     if roster is not None:
         graded = {(s.student, s.assignment) for s in result.submissions}
