@@ -15,6 +15,10 @@ def main(argv=None):
     check = commands.add_parser("check", help="run every source notebook: solutions pass, stubs fail")
     check.add_argument("assignments", nargs="*", choices=[[]] + list(ASSIGNMENTS), metavar="ASSIGNMENT")
 
+    publish = commands.add_parser("publish", help="write the student repository (release notebooks and a "
+                                  "student README, nothing else) to DEST, checked and committed")
+    publish.add_argument("dest", metavar="DEST", help="a folder: new, empty, or an earlier publish")
+
     grade = commands.add_parser("grade", help="grade submitted/ (or --from a folder/.zip) in parallel, "
                                 "with feedback and a report in grading/")
     grade.add_argument("assignments", nargs="*", choices=[[]] + list(ASSIGNMENTS), metavar="ASSIGNMENT")
@@ -56,6 +60,10 @@ def main(argv=None):
         from .authoring.check import check as run
         reports = run(args.assignments or None)
         return 1 if any(r.problems for r in reports) or not reports else 0
+    if args.command == "publish":
+        from .authoring.publish import publish as run
+        run(args.dest)
+        return 0
     if args.command == "grade":
         from .grading.grade import main as run
         run(args.assignments or None, from_path=args.from_path, workers=args.workers, timeout=args.timeout,
