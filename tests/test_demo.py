@@ -62,3 +62,70 @@ def test_a_small_demo_grades_end_to_end(tmp_path):
     assert lines[-3].startswith("report:") and (course / "grading" / "report.html").exists()
     for record in records:  # feedback for each graded submission
         assert list((course / "feedback" / record.student / record.assignment).glob("*.html"))
+
+
+def test_without_bubblewrap_the_demo_says_so_in_one_line_and_runs_unconfined(monkeypatch, tmp_path):
+    from course.grading import grade, sandbox
+    monkeypatch.setattr(sandbox, "available", lambda: False)
+    calls = []
+    monkeypatch.setattr(grade, "main", lambda **kwargs: calls.append(kwargs) or [])
+    monkeypatch.setattr(demo, "build_class", lambda course, students, out: tmp_path / "class.zip")
+    monkeypatch.setattr(demo, "prepare_course", lambda target: tmp_path)
+    monkeypatch.setattr(grade, "course_settings", lambda root: (f"sqlite:///{tmp_path / 'gradebook.db'}", "x"))
+    monkeypatch.setattr(demo.report, "grades_table", lambda db_url, graded: "")
+    lines = []
+    demo.main(students=1, build_release=False, target=tmp_path, out=lines.append)
+    assert lines[0] == demo.UNCONFINED and calls[0]["sandbox"] is False
+
+
+def test_grading_real_students_without_bubblewrap_still_refuses(monkeypatch, tmp_path):
+    from course.grading import grade, sandbox
+    monkeypatch.setattr(sandbox, "available", lambda: False)
+    with pytest.raises(SystemExit, match="bubblewrap \\(bwrap\\) is not installed.*--no-sandbox"):
+        grade.main(["02_forward"], from_path=tmp_path, root=tmp_path, out=lambda line: None)
+
+
+def test_run_demo_without_bubblewrap_or_root_says_so_and_runs_the_demo_unconfined(tmp_path):
+    """./run demo on a machine without bwrap, as a normal user: one line, then the demo with --no-sandbox."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+    repo = Path(__file__).resolve().parent.parent
+    for name in ("run", "requirements.txt", "pyproject.toml"):
+        shutil.copy(repo / name, tmp_path / name)
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "dirname").symlink_to(shutil.which("dirname"))
+    (tools / "id").write_text("#!/bin/sh\necho 1000\n")                 # not root
+    venv = tmp_path / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "python").write_text('#!/bin/sh\necho "python $*"\n')        # the demo itself, stubbed
+    for stub in (tools / "id", venv / "python"):
+        stub.chmod(0o755)
+    (tmp_path / ".venv" / ".installed").touch()
+    result = subprocess.run([shutil.which("bash"), str(tmp_path / "run"), "demo", "--students", "3"],
+                            env={"PATH": str(tools)}, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "bubblewrap (bwrap) is not installed and cannot be installed here (needs root and apt-get): the demo "
+        "grades its own simulated class unconfined; real students need the sandbox (apt-get install bubblewrap)",
+        "python -m course demo --no-sandbox --students 3"]
+
+
+@pytest.mark.skipif(not present_assignments(), reason="no source notebooks yet")
+def test_students_who_got_that_far_answer_the_written_question():
+    from course.layout import notebook_path
+    source = notebooks.read(notebook_path("source", "02_forward"))
+    release = notebooks.read(notebook_path("release", "02_forward"))
+
+    def written(kind):
+        _, data, what = demo.submission(kind, "02_forward", source, release, 0)
+        nb = parse(data)
+        [cell] = [c for c in nb.cells if c.cell_type == "markdown" and notebooks.is_solution(c)]
+        return cell.source, what
+
+    answer, what = written("correct")
+    assert answer.startswith("In my own words: with weights 10, 10 and bias -5") and what.endswith(
+        "; answered the written question")
+    assert written("mistake")[0] == demo.VAGUE_ANSWER
+    assert written("unfinished") == ("YOUR ANSWER HERE", "unfinished: 2 of 3 solutions left as stubs")
