@@ -199,3 +199,21 @@ def test_the_report_lists_late_work_collisions_and_the_roster(tmp_path):
 
 def test_late_by_reads_like_a_person_wrote_it():
     assert [report.late_by(s) for s in (42, 90, 3725, 90000)] == ["42 s", "1 min", "1 h 2 min", "1 d 1 h"]
+
+
+def test_a_folder_a_moodle_student_uploads_cannot_claim_another_participant(tmp_path):
+    path = moodle_zip(tmp_path / "m.zip", ATTEMPTS, CONTENTS)
+    with zipfile.ZipFile(path, "a") as z:  # charles uploads a folder named like ada's participant folder
+        z.writestr("Charles Babbage_504_assignsubmission_file_/Ada Lovelace_501_assignsubmission_file_/forward.ipynb",
+                   b"charles, as ada")
+    result = intake.from_path(path, ASSIGNMENT)
+    assert by_student(result)["501"].data == CONTENTS[1]
+    assert b"charles, as ada" not in [s.data for s in result.submissions if s.student != "504"]
+
+
+def test_canvas_names_inside_nbgraders_submitted_folders_are_the_students_not_canvass(tmp_path):
+    folder = tmp_path / "submitted" / "mallory" / "02_forward"
+    folder.mkdir(parents=True)
+    (folder / "lovelaceada_101_7000_forward.ipynb").write_bytes(b"mallory's")
+    [submission] = intake.from_submitted(tmp_path, ASSIGNMENT).submissions
+    assert (submission.student, submission.data) == ("mallory", b"mallory's")

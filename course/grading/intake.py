@@ -217,13 +217,13 @@ def _flat_candidates(found, ids):
     return sorted(others)
 
 
-def _collect(files, assignments, origin, roster=None):
-    """Intake of one download or submitted/ folder (files: [_File])."""
+def _collect(files, assignments, origin, roster=None, lms_layouts=True):
+    """Intake of one download or submitted/ folder (files: [_File]); lms_layouts=False: plain rules only."""
     files = [f for f in files if not any(part in IGNORED or part.startswith(".") for part in f.parts)]
     receipts = lms.receipts([(f.parts, f.read) for f in files])
     notebooks = [f for f in files if _looks_like_notebook(f.parts[-1], assignments)
                  and not (len(f.parts) == 1 and f.parts[0][:-4] in receipts)]
-    layout = lms.detect([(f.parts, f.mtime) for f in notebooks], receipts)
+    layout = lms.detect([(f.parts, f.mtime) for f in notebooks], receipts) if lms_layouts else None
     result = Intake([], [], layout=layout or "plain")
     everything = []
     for f in notebooks:
@@ -304,7 +304,7 @@ def from_submitted(root, assignments, roster=None):
         for path in sorted(base.glob("*/*/*")):
             if path.is_file() and path.parent.name in assignments:
                 files.append(_File(path.relative_to(base).parts, (path.stat().st_mtime,), path.read_bytes))
-    result = _collect(files, assignments, "submitted", roster)
+    result = _collect(files, assignments, "submitted", roster, lms_layouts=False)
     for sub in result.submissions:
         stamp = Path(root) / sub.origin
         stamp = stamp.parent / "timestamp.txt"

@@ -66,13 +66,15 @@ def canvas(parts, mtime):
 
 
 def moodle(parts, mtime):
-    """A Moodle file (in a participant folder, or flat with the folder's prefix), or None."""
-    if len(parts) >= 2:
-        match = MOODLE.match(parts[-2])
-        if match and not match["file"]:
-            return Claim("moodle", match["id"], match["name"], parts[-1], (mtime, parts[-1]), _time(mtime))
-    match = MOODLE.match(parts[-1])
-    if match and match["file"]:
+    """A Moodle file (in a participant folder, or flat with the folder's prefix), or None.
+
+    Only the download's top level is Moodle's: below a participant folder every name is the
+    student's (a folder they uploaded named like another participant's claims nothing).
+    """
+    match = MOODLE.match(parts[0])
+    if len(parts) >= 2 and match and not match["file"]:
+        return Claim("moodle", match["id"], match["name"], parts[-1], (mtime, parts[-1]), _time(mtime))
+    if len(parts) == 1 and match and match["file"]:
         return Claim("moodle", match["id"], match["name"], match["file"], (mtime, parts[-1]), _time(mtime))
     return None
 
