@@ -1,13 +1,11 @@
 """Intake of Canvas, Moodle and Blackboard downloads (tests/lms_downloads.py): ids, attempts, lateness,
 the roster, and files whose owner is in doubt. Pure logic: nothing is graded here."""
 import zipfile
-from datetime import datetime
 
 import pytest
 
 from course.grading import intake, report, roster
-from lms_downloads import ATTEMPTS, PEOPLE, WEEK_LATER, Attempt, blackboard_zip, canvas_zip, moodle_zip, \
-    plain_folder, roster_csv
+from lms_downloads import ATTEMPTS, WEEK_LATER, blackboard_zip, canvas_zip, moodle_zip, plain_folder, roster_csv
 
 ASSIGNMENT = ["02_forward"]
 CONTENTS = {i: f'{{"attempt": {i}}}'.encode() for i in range(len(WEEK_LATER))}

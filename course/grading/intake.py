@@ -33,7 +33,6 @@ rows share) or an id that two different people map to is a Collision: reported, 
 kept for the instructor (``keep``), and never settled by date.
 """
 import logging
-import re
 import shutil
 import zipfile
 from dataclasses import dataclass, field
@@ -225,6 +224,7 @@ def _collect(files, assignments, origin, roster=None, lms_layouts=True):
                  and not (len(f.parts) == 1 and f.parts[0][:-4] in receipts)]
     layout = lms.detect([(f.parts, f.mtime) for f in notebooks], receipts) if lms_layouts else None
     result = Intake([], [], layout=layout or "plain")
+    log.info("%s: %d notebook files, named as %s", origin, len(notebooks), result.layout)
     everything = []
     for f in notebooks:
         found, problem = _claim(f, layout, receipts, assignments)
@@ -265,6 +265,8 @@ def _collect(files, assignments, origin, roster=None, lms_layouts=True):
             student, assignment, chosen.claim.filename, chosen.file.read(), f"{origin}/{'/'.join(chosen.file.parts)}",
             chosen.claim.timestamp, log_lines, chosen.person, chosen.claim.late, chosen.claim.lms))
 
+    for collision in result.collisions:
+        log.warning("%s/%s not graded: %s", collision.student, collision.assignment, collision.reason)
     if roster is not None:
         graded = {(s.student, s.assignment) for s in result.submissions}
         graded |= {(c.student, c.assignment) for c in result.collisions}
