@@ -1,6 +1,7 @@
 """`course export`: every file parses back to the right student and score (a gradebook filled with
 nbgrader's own API; no kernels)."""
 import csv
+import re
 import shutil
 import zipfile
 
@@ -101,6 +102,7 @@ def test_a_canvas_roster_fills_the_sis_columns_and_section(course, tmp_path):
 def test_moodle_worksheet_is_matched_by_the_participant_id_of_the_download(course):
     export.main("moodle", root=course, out=lambda line: None)
     rows = read_csv(course / "grading" / "export" / f"moodle-{ASSIGNMENT}.csv")
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", r["Last modified (grade)"]) for r in rows)
     assert [(r["Identifier"], r["Full name"], r["Email address"], r["Grade"], r["Maximum Grade"]) for r in rows] == [
         ("Participant 501", "Ada Lovelace", "ada@uni.example", "3", "3"),
         ("Participant 502", "Alan Turing", "aturing@uni.example", "1", "3")]

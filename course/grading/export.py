@@ -11,9 +11,9 @@ canvas  canvas.csv: Canvas's gradebook import format: ``Student,ID,SIS User ID,S
         Canvas user id the download gave (course.grading.lms); a Canvas gradebook export
         passed as --roster fills SIS User ID, SIS Login ID and Section.
 moodle  per assignment, moodle-<assignment>.csv: the assignment's grading worksheet
-        (``Identifier,Full name,Email address,Grade,Maximum Grade``; "Participant <id>" is the
-        participant id of that assignment's download), to upload with "Upload grading
-        worksheet"; and moodle-<assignment>-feedback.zip: one folder per participant,
+        (``Identifier,Full name,Email address,Grade,Maximum Grade,Last modified (grade)``;
+        "Participant <id>" is the participant id of that assignment's download), to upload
+        with "Upload grading worksheet"; and moodle-<assignment>-feedback.zip: one folder per participant,
         ``<Full Name>_<participantid>_assignfeedback_file_/<notebook>.html``, as Moodle's
         "Upload multiple feedback files in a zip" reads them.
 csv     grades.csv: nbgrader's own CSV export (nbgrader.plugins.export.CsvExportPlugin).
@@ -22,6 +22,7 @@ import csv
 import logging
 import re
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 from nbgrader.api import Gradebook
@@ -70,8 +71,13 @@ def canvas(db_url, target, assignments=None, roster=None, known=None):
     return rows
 
 
-def moodle(db_url, target, assignment, known=None):
-    """Write the Moodle grading worksheet of one assignment to target; returns its rows."""
+def moodle(db_url, target, assignment, known=None, exported_at=None):
+    """Write the Moodle grading worksheet of one assignment to target; returns its rows.
+
+    Moodle's worksheet upload needs "Last modified (grade)" and keeps any grade changed in
+    Moodle after it: it is the export's time (local, YYYY-MM-DD HH:MM:SS).
+    """
+    exported_at = exported_at or datetime.now().strftime("%Y-%m-%d %H:%M:%S")
     _, table, maxima, people = scores(db_url, [assignment])
     rows, missing = [], []
     for student in sorted(table):
@@ -82,8 +88,9 @@ def moodle(db_url, target, assignment, known=None):
         person = people[student]
         name = " ".join(p for p in (person["first_name"], person["last_name"]) if p) or student
         rows.append([f"Participant {participant}", name, person["email"] or "",
-                     _number(table[student][assignment]), f"{maxima[assignment]:g}"])
-    _write_csv(target, ["Identifier", "Full name", "Email address", "Grade", "Maximum Grade"], rows)
+                     _number(table[student][assignment]), f"{maxima[assignment]:g}", exported_at])
+    _write_csv(target, ["Identifier", "Full name", "Email address", "Grade", "Maximum Grade",
+                        "Last modified (grade)"], rows)
     if missing:
         log.warning("%s: no Moodle participant id for %s (not graded from a Moodle download of it): left out",
                     assignment, ", ".join(missing))
