@@ -73,10 +73,11 @@ def graded(tmp_path_factory):
                               f"--duedate={DUE}"], cwd=root, env=tool_env(), capture_output=True, text=True)
         assert due.returncode == 0, due.stderr[-2000:]
         download = build(tmp / layout / (f"{layout}.zip" if layout != "plain" else "download"), ATTEMPTS, contents)
+        lines = []
         grade.main([ASSIGNMENT], from_path=download, roster=roster, workers=2, timeout=10, sandbox=False,
-                   root=root, out=lambda line: None)
+                   root=root, out=lines.append)
         courses[layout] = {"root": root, "scores": raw_scores(root), "students": students(root),
-                           "report": (root / "grading" / "report.html").read_text()}
+                           "report": (root / "grading" / "report.html").read_text(), "lines": lines}
     canvas = courses["canvas"]["root"]
     grade.main([ASSIGNMENT], from_path=canvas_zip(tmp / "canvas-week-later.zip", WEEK_LATER, contents),
                roster=roster, workers=2, timeout=10, sandbox=False, root=canvas, out=lambda line: None)
@@ -106,6 +107,8 @@ def test_late_work_gets_nbgraders_penalty_and_the_report_says_by_how_much(graded
            "<td>9 h 31 min</td><td>8</td>" in page
     assert "02_forward: grace (Grace Hopper)" in page and "not on the roster, graded as " + OUTSIDER[layout] in page
     assert graded["plain"]["scores"]["alan"][1] in (None, 0.0)   # no submission time in the plain layout
+    assert graded[layout]["lines"][-1] == ("roster roster.csv (nbgrader): 1 graded students not on it, "
+                                           "1 of its students with no submission (see the report)")
 
 
 def test_a_download_a_week_later_duplicates_nothing(graded):

@@ -117,7 +117,7 @@ def main(assignments=None, from_path=None, workers=None, timeout=30, db_url=None
     seconds = time.perf_counter() - start
     report.write(results, db_url, needed, records, skipped,
                  {"sandbox": "on" if sandbox else "off (--no-sandbox)", "workers": workers,
-                  "timeout": timeout, "seconds": seconds, "layout": found_all.layout}, found_all)
+                  "timeout": timeout, "seconds": seconds}, found_all)
     students = len({r.student for r in records})
     problems = sum(1 for r in records if r.problem)
     percent = 100 * sum(r.score for r in records) / max(1e-9, sum(r.max_score for r in records))
@@ -125,8 +125,11 @@ def main(assignments=None, from_path=None, workers=None, timeout=30, db_url=None
         f"({60 * students / seconds:.1f} students/min, {workers} workers): average {percent:.0f}%, "
         f"{problems} with problems; report: {results / 'report.html'}")
     if found_all.collisions:
-        out(f"{len(found_all.collisions)} files whose owner is in doubt were not graded: kept in "
+        out(f"{len(found_all.collisions)} submissions whose owner is in doubt were not graded: their files are in "
             f"{results / 'collisions'} (see the report)")
+    if class_list is not None:
+        out(f"roster {class_list.source}: {len(found_all.not_in_roster)} graded students not on it, "
+            f"{len(found_all.missing)} of its students with no submission (see the report)")
     return records
 
 
