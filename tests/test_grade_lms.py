@@ -73,11 +73,15 @@ def graded(tmp_path_factory):
                               f"--duedate={DUE}"], cwd=root, env=tool_env(), capture_output=True, text=True)
         assert due.returncode == 0, due.stderr[-2000:]
         download = build(tmp / layout / (f"{layout}.zip" if layout != "plain" else "download"), ATTEMPTS, contents)
+        if layout == "plain":  # a file that could be ada's or an "ada_lovelace"'s: graded for nobody
+            (download / "ada_lovelace_forward.ipynb").write_bytes(contents[2])
         lines = []
         grade.main([ASSIGNMENT], from_path=download, roster=roster, workers=2, timeout=10, sandbox=False,
                    root=root, out=lines.append)
         courses[layout] = {"root": root, "scores": raw_scores(root), "students": students(root),
                            "report": (root / "grading" / "report.html").read_text(), "lines": lines}
+    courses["plain"]["collisions"] = sorted(p.relative_to(courses["plain"]["root"] / "grading" / "collisions")
+                                            for p in (courses["plain"]["root"] / "grading" / "collisions").rglob("*.*"))
     canvas = courses["canvas"]["root"]
     grade.main([ASSIGNMENT], from_path=canvas_zip(tmp / "canvas-week-later.zip", WEEK_LATER, contents),
                roster=roster, workers=2, timeout=10, sandbox=False, root=canvas, out=lambda line: None)
@@ -109,6 +113,16 @@ def test_late_work_gets_nbgraders_penalty_and_the_report_says_by_how_much(graded
     assert graded["plain"]["scores"]["alan"][1] in (None, 0.0)   # no submission time in the plain layout
     assert graded[layout]["lines"][-1] == ("roster roster.csv (nbgrader): 1 graded students not on it, "
                                            "1 of its students with no submission (see the report)")
+
+
+def test_a_file_that_could_be_two_students_is_kept_and_graded_for_nobody(graded):
+    plain = graded["plain"]
+    assert "ada_lovelace" not in plain["students"] and plain["scores"]["ada"][0] == FULL
+    assert [str(p) for p in plain["collisions"]] == [
+        "ada_lovelace/02_forward/1-ada_lovelace_forward.ipynb", "ada_lovelace/02_forward/2-ada_Copy_of_forward.ipynb",
+        "ada_lovelace/02_forward/3-ada_forward.ipynb"]
+    assert "ada_lovelace_forward.ipynb could be the work of ada_lovelace or ada: not graded" in plain["report"]
+    assert any(line.startswith("1 submissions whose owner is in doubt were not graded") for line in plain["lines"])
 
 
 def test_a_download_a_week_later_duplicates_nothing(graded):

@@ -215,3 +215,13 @@ def test_canvas_names_inside_nbgraders_submitted_folders_are_the_students_not_ca
     (folder / "lovelaceada_101_7000_forward.ipynb").write_bytes(b"mallory's")
     [submission] = intake.from_submitted(tmp_path, ASSIGNMENT).submissions
     assert (submission.student, submission.data) == ("mallory", b"mallory's")
+
+
+def test_the_grade_command_passes_the_roster_on(monkeypatch):
+    from course.__main__ import main as cli
+    from course.grading import grade
+    calls = []
+    monkeypatch.setattr(grade, "main", lambda *args, **kwargs: calls.append((args, kwargs)))
+    assert cli(["grade", "02_forward", "--from", "canvas.zip", "--roster", "roster.csv", "--no-sandbox"]) == 0
+    [(args, kwargs)] = calls
+    assert args == (["02_forward"],) and kwargs["from_path"] == "canvas.zip" and kwargs["roster"] == "roster.csv"
