@@ -53,8 +53,15 @@ c.GenerateFeedback.preprocessors = [
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
+# Late work: nbgrader compares each submission's timestamp (from the LMS download, see course/grading/lms.py)
+# with the due date set by `nbgrader db assignment add ID --duedate="YYYY-MM-DD HH:MM:SS"`. The default
+# policy, "none", records the lateness only; "zero" takes the late submission's points away:
+# c.LateSubmissionPlugin.penalty_method = "zero"
+
 # Colab: the "Open in Colab" badge of each release notebook points at
 #   https://colab.research.google.com/github/<COLAB_REPOSITORY>/blob/<COLAB_BRANCH>/release/...
-# (plain variables: nbgrader ignores them, `python -m course release` reads them).
+# COLAB_REPOSITORY is the PUBLIC student repository that `python -m course publish DEST` writes and you
+# push (this course repository, with the solutions, stays private). Plain variables: nbgrader ignores
+# them, `python -m course release` and `publish` read them.
 COLAB_REPOSITORY = "backprop-lab/backprop-lab"
 COLAB_BRANCH = "main"

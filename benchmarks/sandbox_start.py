@@ -1,4 +1,4 @@
-"""Kernel start with and without the grading sandbox (course/sandbox.py).
+"""Kernel start with and without the grading sandbox (course/grading/sandbox.py).
 
     python -m benchmarks.sandbox_start [--runs N]
 

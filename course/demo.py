@@ -15,6 +15,11 @@ change them:
   infinite loop    one function never returns (stopped by the per-cell time limit)
   damaged          a file cut off in the middle of the download
 
+Every student who got that far also answers the notebook's written question (a markdown
+cell graded by hand): the complete ones in a few sentences of their own, the ones with a
+mistake more vaguely; the unfinished leave it blank. After grading, those answers wait in
+nbgrader's formgrader as "needs manual grade" and count in the totals once graded.
+
 Each student hands in two of the assignments (all five are represented) in one
 .zip as an LMS would give it (``<student>_<file name>``), graded with
 ``course grade --from`` into demo/ (git-ignored; its own gradebook, so the course's
@@ -23,6 +28,7 @@ real gradebook is never touched).
 import csv
 import io
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -106,6 +112,35 @@ ALTERNATIVES = {
 }
 
 COLAB_NAMES = ["Copy of {}.ipynb", "{} (1).ipynb", "{}.ipynb.json"]
+VAGUE_ANSWER = "I think it is because of the gradients, but I am not sure how."
+
+
+def written_answer(source_nb, grade_id, kind):
+    """What a student of this kind writes in a written-answer cell (None: left blank).
+
+    The complete ones paraphrase the model answer's first sentence; a student with a mistake
+    answers vaguely.
+    """
+    if kind in ("unfinished", "infinite_loop", "damaged"):
+        return None
+    if "mistake" in kind:
+        return VAGUE_ANSWER
+    model = next(c.source for c in source_nb.cells if notebooks.grade_id(c) == grade_id)
+    plain = re.sub(r"^A model answer[^:]*:\s*", "", re.sub(r"[*_]", "", model).strip())
+    first = re.split(r"(?<=\.)\s", plain, maxsplit=1)[0]
+    return f"In my own words: {first[0].lower()}{first[1:]}"
+
+
+def answer_written_questions(nb, source_nb, kind):
+    """Fill the markdown solution cells of a filled release notebook; returns how many were answered."""
+    answered = 0
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and notebooks.is_solution(cell):
+            text = written_answer(source_nb, notebooks.grade_id(cell), kind)
+            if text:
+                cell.source = text
+                answered += 1
+    return answered
 
 
 def defined_functions(code):
@@ -152,6 +187,8 @@ def submission(kind, assignment, source_nb, release_nb, variant):
         codes[order[-1]] += f"\n\n\ndef {function}(*args, **kwargs):\n    while True:\n        pass"
         what = f"infinite loop in {function}"
     nb = notebooks.fill_solutions(release_nb, codes)
+    if answer_written_questions(nb, source_nb, kind):
+        what += "; answered the written question"
     text = nbformat.writes(nb)
     if kind.startswith("colab"):
         filename = COLAB_NAMES[variant % len(COLAB_NAMES)].format(name)
@@ -236,8 +273,20 @@ def prepare_course(target, source_root=ROOT):
     return target
 
 
+UNCONFINED = ("bubblewrap (bwrap) is not installed: the demo grades its own simulated class unconfined "
+              "(real students need the sandbox: apt-get install bubblewrap)")
+
+
 def main(students=32, workers=None, sandbox=True, target=None, build_release=True, timeout=10, out=print):
-    """The README's main job. Returns the grade Records."""
+    """The README's main job. Returns the grade Records.
+
+    Without bubblewrap the demo says so in one line and runs unconfined: its class is ours
+    (`course grade` on real students refuses instead, unless told --no-sandbox).
+    """
+    from .grading import sandbox as confinement
+    if sandbox and not confinement.available():
+        out(UNCONFINED)
+        sandbox = False
     if build_release:
         from .authoring.release import release
         release(out=out)

@@ -10,6 +10,7 @@ after are compared). Screenshots of the cell before and after go to screenshots/
 Chromium is Debian's (`apt-get install chromium`), driven by Playwright with executable_path.
 Without it these tests skip locally and fail under CI=true.
 """
+import contextlib
 import json
 import os
 import re
@@ -33,6 +34,9 @@ CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = ROOT / "screenshots"
+# the README's picture: the slider cell of this assignment once all cells ran (committed)
+README_PICTURE = ROOT / "course" / "assets" / "notebook-slider.png"
+README_PICTURE_OF = "04_optimization"
 REDRAW_TIMEOUT = 60        # seconds a moved slider's picture has to change (a retrain included)
 # assignment -> the sliders to move (matched against their description, case-insensitive)
 SLIDERS = {
@@ -74,11 +78,16 @@ def require_chromium():
 # --- JupyterLab and the browser -----------------------------------------------------------------
 
 class Lab:
-    """JupyterLab serving a throwaway folder, with its own config, settings and workspace dirs."""
+    """JupyterLab serving a throwaway folder, with its own config, settings and workspace dirs.
 
-    def __init__(self, folder):
-        self.root = folder / "course"
-        self.root.mkdir()
+    A student's JupyterLab by default (folder/course, no nbgrader); instructor=True serves an
+    existing course folder `root` with nbgrader's formgrader, started in that folder so that
+    nbgrader reads its nbgrader_config.py.
+    """
+
+    def __init__(self, folder, root=None, instructor=False):
+        self.root = Path(root) if root else folder / "course"
+        self.root.mkdir(exist_ok=True)
         home = folder / "jupyter"
         settings = home / "settings"
         self._write(settings / "@jupyterlab/apputils-extension/notification.jupyterlab-settings",
@@ -86,13 +95,14 @@ class Lab:
         # every cell in the DOM (JupyterLab otherwise renders only what is in view)
         self._write(settings / "@jupyterlab/notebook-extension/tracker.jupyterlab-settings",
                     {"windowingMode": "none"})
-        # a student's JupyterLab: no nbgrader, no language servers
-        self._write(home / "config/jupyter_server_config.json", {"ServerApp": {"jpserver_extensions": {
-            name: False for name in ("nbgrader.server_extensions.formgrader", "jupyter_lsp",
-                                     "nbgrader.server_extensions.validate_assignment",
-                                     "nbgrader.server_extensions.assignment_list",
-                                     "nbgrader.server_extensions.course_list")}}})
-        self._write(home / "config/labconfig/page_config.json", {"disabledExtensions": {"@jupyter/nbgrader": True}})
+        # a student's JupyterLab: no nbgrader, no language servers; an instructor's keeps formgrader
+        student_only = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.validate_assignment",
+                        "nbgrader.server_extensions.assignment_list", "nbgrader.server_extensions.course_list")
+        disabled = ("jupyter_lsp",) + (() if instructor else student_only)
+        self._write(home / "config/jupyter_server_config.json",
+                    {"ServerApp": {"jpserver_extensions": {name: False for name in disabled}}})
+        if not instructor:
+            self._write(home / "config/labconfig/page_config.json", {"disabledExtensions": {"@jupyter/nbgrader": True}})
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -107,7 +117,7 @@ class Lab:
             [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
              f"--ServerApp.port={self.port}", f"--IdentityProvider.token={self.token}",
              f"--ServerApp.root_dir={self.root}"],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+            env=env, cwd=self.root, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_until_up(timeout=120)
 
     @staticmethod
@@ -134,6 +144,10 @@ class Lab:
                 time.sleep(0.5)
         self.stop()
         raise RuntimeError(f"JupyterLab did not answer within {timeout} s:\n{self.log_path.read_text()[-3000:]}")
+
+    def page_url(self, path):
+        """Any page of the server (e.g. /formgrader/manage_students), logged in by the token."""
+        return f"http://127.0.0.1:{self.port}{path}?token={self.token}"
 
     def url(self, relative_path):
         # reset: a fresh workspace, so the notebooks opened before do not come back as tabs
@@ -162,15 +176,24 @@ def lab(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser(lab, tmp_path_factory):
+@contextlib.contextmanager
+def chromium(profile):
+    """Debian's Chromium driven by Playwright: a browser context with its own profile folder."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM), headless=True,
+            str(profile), executable_path=str(CHROMIUM), headless=True,
             args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1000})
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture(scope="module")
+def browser(lab, tmp_path_factory):
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
         yield context
-        context.close()
 
 
 # --- what a student does --------------------------------------------------------------------------
@@ -283,6 +306,16 @@ def check_sliders_redraw(page, panel, description, shots, redraw_timeout=REDRAW_
     return problems + shown_errors(panel)
 
 
+def save_readme_picture(panel, description):
+    """The first matching slider's cell with its picture, as the student sees it after Run All, into README_PICTURE."""
+    slider = panel.locator(".widget-slider").filter(
+        has=panel.page.locator(".widget-label", has_text=re.compile(description, re.IGNORECASE))).first
+    cell = slider.locator("xpath=ancestor::div[contains(@class, 'jp-CodeCell')][1]")
+    README_PICTURE.parent.mkdir(parents=True, exist_ok=True)
+    cell.screenshot(path=str(README_PICTURE))
+    assert README_PICTURE.read_bytes().startswith(b"\x89PNG")
+
+
 def screenshot_folder(request):
     folder = SCREENSHOTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name).strip("_")
     shutil.rmtree(folder, ignore_errors=True)
@@ -307,6 +340,8 @@ def test_notebook_runs_and_its_slider_redraws_in_jupyterlab(assignment, lab, bro
         page.screenshot(path=str(shots / "0-after-run-all.png"))
         errors = shown_errors(panel)
         assert errors == [], f"{relative} shows errors after Run All:\n  " + "\n  ".join(errors)
+        if assignment == README_PICTURE_OF:
+            save_readme_picture(panel, SLIDERS[assignment])
         ran = time.monotonic()
         problems = check_sliders_redraw(page, panel, SLIDERS[assignment], shots)
         with capsys.disabled():

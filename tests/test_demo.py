@@ -62,3 +62,74 @@ def test_a_small_demo_grades_end_to_end(tmp_path):
     assert lines[-3].startswith("report:") and (course / "grading" / "report.html").exists()
     for record in records:  # feedback for each graded submission
         assert list((course / "feedback" / record.student / record.assignment).glob("*.html"))
+
+
+def test_without_bubblewrap_the_demo_says_so_in_one_line_and_runs_unconfined(monkeypatch, tmp_path):
+    from course.grading import grade, sandbox
+    monkeypatch.setattr(sandbox, "available", lambda: False)
+    calls = []
+    monkeypatch.setattr(grade, "main", lambda **kwargs: calls.append(kwargs) or [])
+    monkeypatch.setattr(demo, "build_class", lambda course, students, out: tmp_path / "class.zip")
+    monkeypatch.setattr(demo, "prepare_course", lambda target: tmp_path)
+    monkeypatch.setattr(grade, "course_settings", lambda root: (f"sqlite:///{tmp_path / 'gradebook.db'}", "x"))
+    monkeypatch.setattr(demo.report, "grades_table", lambda db_url, graded: "")
+    lines = []
+    demo.main(students=1, build_release=False, target=tmp_path, out=lines.append)
+    assert lines[0] == demo.UNCONFINED and calls[0]["sandbox"] is False
+
+
+def test_grading_real_students_without_bubblewrap_still_refuses(monkeypatch, tmp_path):
+    from course.grading import grade, sandbox
+    monkeypatch.setattr(sandbox, "available", lambda: False)
+    with pytest.raises(SystemExit, match="bubblewrap \\(bwrap\\) is not installed.*--no-sandbox"):
+        grade.main(["02_forward"], from_path=tmp_path, root=tmp_path, out=lambda line: None)
+
+
+def run_script(tmp_path, *args, venv=True, python="#!/bin/sh\necho \"python $*\"\n"):
+    """./run in a copy of the repository, as a normal user, with nothing on PATH but dirname and a stub id.
+
+    venv: a .venv whose python is the stub `python` (installed and up to date); else PYTHON is that stub.
+    """
+    import shutil
+    import subprocess
+    from pathlib import Path
+    repo = Path(__file__).resolve().parent.parent
+    for name in ("run", "requirements.txt", "pyproject.toml"):
+        shutil.copy(repo / name, tmp_path / name)
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "dirname").symlink_to(shutil.which("dirname"))
+    for program in ("rm", "mkdir"):
+        (tools / program).symlink_to(shutil.which(program))
+    (tools / "id").write_text("#!/bin/sh\necho 1000\n")                 # not root
+    stub = (tmp_path / ".venv" / "bin" if venv else tools) / "python"
+    stub.parent.mkdir(parents=True, exist_ok=True)
+    stub.write_text(python)
+    for program in (tools / "id", stub):
+        program.chmod(0o755)
+    if venv:
+        (tmp_path / ".venv" / ".installed").touch()
+    env = {"PATH": str(tools)} | ({} if venv else {"PYTHON": str(stub)})
+    return subprocess.run([shutil.which("bash"), str(tmp_path / "run"), *args], env=env, capture_output=True,
+                          text=True)
+
+
+def test_run_demo_without_bubblewrap_or_root_says_so_and_runs_the_demo_unconfined(tmp_path):
+    """./run demo on a machine without bwrap, as a normal user: one line, then the demo with --no-sandbox."""
+    result = run_script(tmp_path, "demo", "--students", "3")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "bubblewrap (bwrap) is not installed and cannot be installed here (needs root and apt-get): the demo "
+        "grades its own simulated class unconfined; real students need the sandbox (apt-get install bubblewrap)",
+        "python -m course demo --no-sandbox --students 3"]
+
+
+def test_run_without_a_venv_module_says_what_to_install(tmp_path):
+    """Debian's python3 without python3-venv, as a normal user: one line saying what to install."""
+    result = run_script(tmp_path, "demo", venv=False,
+                        python='#!/bin/sh\n[ "$1" = "-m" ] && { mkdir -p .venv; exit 1; }\nexit 0\n')
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "cannot create .venv: " + str(tmp_path / "bin" / "python") + " has no working venv module; install it "
+        "(Debian/Ubuntu: apt-get install python3-venv) and run again"]
+    assert not (tmp_path / ".venv").exists()                            # no half-made venv left behind

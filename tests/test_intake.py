@@ -17,7 +17,8 @@ def test_flat_lms_names_give_student_and_assignment(tmp_path):
     for name in ["alice_forward.ipynb", "bob_Copy of forward.ipynb", "jane_doe_forward (1).ipynb",
                  "carol_backward.ipynb.json", "dave_iris_softmax.ipynb", "notes.txt"]:
         (tmp_path / name).write_text("{}")
-    submissions, skipped = from_path(tmp_path, ALL)
+    result = from_path(tmp_path, ALL)
+    submissions, skipped = result.submissions, result.skipped
     assert found(submissions) == {  # the file name as the student saved it
         ("alice", "02_forward"): "forward.ipynb",
         ("bob", "02_forward"): "Copy of forward.ipynb",
@@ -33,7 +34,7 @@ def test_folder_per_student_and_nbgrader_layout(tmp_path):
     (tmp_path / "erin" / "Copy of forward.ipynb").write_text("{}")
     (tmp_path / "frank" / "03_backward").mkdir(parents=True)
     (tmp_path / "frank" / "03_backward" / "mine.ipynb").write_text("{}")
-    submissions, _ = from_path(tmp_path, ALL)
+    submissions = from_path(tmp_path, ALL).submissions
     assert set(found(submissions)) == {("erin", "02_forward"), ("frank", "03_backward")}
 
 
@@ -41,7 +42,8 @@ def test_a_file_without_a_notebook_name_counts_when_one_assignment_is_graded(tmp
     (tmp_path / "gina").mkdir()
     (tmp_path / "gina" / "Untitled.ipynb").write_text("{}")
     (tmp_path / "Untitled2.ipynb").write_text("{}")
-    submissions, skipped = from_path(tmp_path, ["02_forward"])
+    result = from_path(tmp_path, ["02_forward"])
+    submissions, skipped = result.submissions, result.skipped
     assert set(found(submissions)) == {("gina", "02_forward")}
     assert len(skipped) == 1 and "Untitled2.ipynb" in skipped[0] and "<student>_<notebook>.ipynb" in skipped[0]
 
@@ -52,7 +54,7 @@ def test_the_newest_of_several_files_is_graded_and_the_choice_logged(tmp_path):
     new.write_text('{"new": 1}')
     os.utime(old, (1_000_000, 1_000_000))
     os.utime(new, (2_000_000, 2_000_000))
-    [submission], _ = from_path(tmp_path, ALL)
+    [submission] = from_path(tmp_path, ALL).submissions
     assert submission.data == b'{"new": 1}'
     assert submission.log[0] == ("2 files for this notebook: graded the newest 'forward (1).ipynb', "
                                  "left out 'forward.ipynb'")
@@ -64,7 +66,7 @@ def test_zip_from_an_lms_is_read_without_extracting(tmp_path):
         z.writestr("ivy_Copy of backward.ipynb", b'{"cells": []}')
         z.writestr("__MACOSX/._ivy_backward.ipynb", b"junk")
         z.writestr("../evil_forward.ipynb", b"{}")
-    submissions, _ = from_path(archive, ALL)
+    submissions = from_path(archive, ALL).submissions
     assert found(submissions) == {("ivy", "03_backward"): "Copy of backward.ipynb",
                                   ("evil", "02_forward"): "forward.ipynb"}
     assert not (tmp_path.parent / "evil_forward.ipynb").exists()
@@ -75,7 +77,7 @@ def test_submitted_layout_reads_timestamps_and_odd_names(tmp_path):
     folder.mkdir(parents=True)
     (folder / "forward (2).ipynb").write_text("{}")
     (folder / "timestamp.txt").write_text("2026-11-20 23:59:00 UTC")
-    [submission], _ = from_submitted(tmp_path, ["02_forward"])
+    [submission] = from_submitted(tmp_path, ["02_forward"]).submissions
     assert (submission.student, submission.filename, submission.timestamp) == (
         "jo_smith", "forward (2).ipynb", "2026-11-20 23:59:00 UTC")
     assert submission.log == ["student id 'jo smith' written as 'jo_smith'"]

@@ -1,12 +1,12 @@
 """Reading and writing notebooks; solution regions; cells generated from one home.
 
 Code shared by several notebooks (given functions, plotting helpers, the iris
-data) lives once under course/snippets/ (or is generated, like the iris data
+data) lives once under course/authoring/snippets/ (or is generated, like the iris data
 cell) and is copied into every source cell that names it in its metadata:
 
-    "metadata": {"backprop_lab": {"snippet": "xor_data.py"}}     # course/snippets/xor_data.py
+    "metadata": {"backprop_lab": {"snippet": "xor_data.py"}}     # course/authoring/snippets/xor_data.py
     "metadata": {"backprop_lab": {"generated": "iris_data"}}     # course.data.iris_data_cell()
-    "metadata": {"backprop_lab": {"given": ["sigmoid", "forward"]}}  # from course/reference.py
+    "metadata": {"backprop_lab": {"given": ["sigmoid", "forward"]}}  # from course/judge/reference.py
 
 `python -m course release` refreshes those cells before nbgrader runs.
 """

@@ -1,9 +1,11 @@
 """`python -m course grade`: intake, normalize, autograde in parallel, merge, report.
 
-    python -m course grade [ASSIGNMENT ...] [--from PATH] [--workers N] [--timeout S]
+    python -m course grade [ASSIGNMENT ...] [--from PATH] [--roster CSV] [--workers N] [--timeout S]
                            [--db-url URL] [--no-sandbox] [--cluster ADDRESS]
 
-1. intake (course.grading.intake): submitted/<student>/<assignment>/, or --from a folder/.zip;
+1. intake (course.grading.intake): submitted/<student>/<assignment>/, or --from a folder/.zip
+   (Canvas, Moodle, Blackboard or plain names), ids from the LMS or --roster (course.grading.roster);
+   files whose owner is in doubt are kept in grading/collisions/, graded for nobody;
 2. normalize (course.grading.normalize) each file; the copies that get graded are kept in
    grading/normalized/, the originals are never written;
 3. autograde (course.grading.autograde): each submission is one task (course.grading.tasks) graded
@@ -28,7 +30,7 @@ from nbgrader.api import Gradebook
 from traitlets.config.loader import PyFileConfigLoader
 
 from ..authoring import notebooks
-from . import autograde, intake, merge, normalize, report, tasks
+from . import autograde, identities, intake, merge, normalize, report, roster as rosters, tasks
 from ..layout import ROOT, environment, notebook_path, present_assignments, tool_env
 
 
@@ -62,7 +64,7 @@ def require_sandbox(enabled):
 
 
 def main(assignments=None, from_path=None, workers=None, timeout=30, db_url=None, sandbox=True,
-         root=ROOT, results=None, out=print, cluster=None):
+         root=ROOT, results=None, out=print, cluster=None, roster=None):
     """Grade every submission found; returns the list of Records (also written to the report)."""
     start = time.perf_counter()
     root = Path(root).resolve()
@@ -75,10 +77,13 @@ def main(assignments=None, from_path=None, workers=None, timeout=30, db_url=None
     if not assignments:
         raise SystemExit(f"no assignments to grade: {root / 'source'} holds no source notebooks")
 
+    class_list = rosters.read(roster) if roster else None
     if from_path:
-        found, skipped = intake.from_path(from_path, assignments)
+        found_all = intake.from_path(from_path, assignments, class_list)
     else:
-        found, skipped = intake.from_submitted(root, assignments)
+        found_all = intake.from_submitted(root, assignments, class_list)
+    found, skipped = found_all.submissions, found_all.skipped
+    intake.keep(found_all.collisions, results / "collisions")
     if not found:
         where = from_path or root / "submitted"
         raise SystemExit(f"no submissions found in {where} for {', '.join(assignments)}; expected "
@@ -112,11 +117,13 @@ def main(assignments=None, from_path=None, workers=None, timeout=30, db_url=None
             records = _grade_all(found, templates, root, results, work, db_url, course_id, sandbox, pool, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    rosters.fill_gradebook(db_url, [s.person for s in found if s.person])
+    identities.record(root, found)
 
     seconds = time.perf_counter() - start
     report.write(results, db_url, needed, records, skipped,
                  {"sandbox": "on" if sandbox else "off (--no-sandbox)", "workers": workers,
-                  "timeout": timeout, "seconds": seconds})
+                  "timeout": timeout, "seconds": seconds}, found_all)
     students = len({r.student for r in records})
     problems = sum(1 for r in records if r.problem)
     percent = 100 * sum(r.score for r in records) / max(1e-9, sum(r.max_score for r in records))
@@ -124,6 +131,12 @@ def main(assignments=None, from_path=None, workers=None, timeout=30, db_url=None
         f"({60 * students / seconds:.1f} students/min, {workers} workers{' on the cluster' if cluster else ''}): "
         f"average {percent:.0f}%, "
         f"{problems} with problems; report: {results / 'report.html'}")
+    if found_all.collisions:
+        out(f"{len(found_all.collisions)} submissions whose owner is in doubt were not graded: their files are in "
+            f"{results / 'collisions'} (see the report)")
+    if class_list is not None:
+        out(f"roster {class_list.source}: {len(found_all.not_in_roster)} graded students not on it, "
+            f"{len(found_all.missing)} of its students with no submission (see the report)")
     return records
 
 

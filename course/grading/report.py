@@ -4,7 +4,10 @@
 - items.csv    points per test cell per student (student, assignment, item, score, max_score);
 - report.html  what an instructor looks at first: the score distribution per assignment and
                the items most students missed (PNG charts embedded), then every student's
-               problems and normalization log; sandbox on/off and the run's settings.
+               problems and normalization log; who was late and by how much (nbgrader's
+               timestamps against the due date); files whose owner is in doubt (not graded,
+               kept in collisions/); people not on the roster and roster students who handed
+               nothing in; sandbox on/off and the run's settings.
 """
 import base64
 import csv
@@ -17,8 +20,11 @@ from nbgrader.api import Gradebook
 from nbgrader.plugins.export import CsvExportPlugin
 
 
-def write(results, db_url, assignments, records, skipped, settings):
-    """Write grades.csv, items.csv and report.html into the folder `results`."""
+def write(results, db_url, assignments, records, skipped, settings, found=None):
+    """Write grades.csv, items.csv and report.html into the folder `results`.
+
+    found: the course.grading.intake.Intake the records came from (collisions, roster lists).
+    """
     results.mkdir(parents=True, exist_ok=True)
     with Gradebook(db_url) as gb:  # what `nbgrader export` does, without starting another Python
         CsvExportPlugin(to=str(results / "grades.csv")).export(gb)
@@ -27,8 +33,30 @@ def write(results, db_url, assignments, records, skipped, settings):
         writer = csv.writer(f)
         writer.writerow(["student", "assignment", "item", "score", "max_score"])
         writer.writerows(items)
-    (results / "report.html").write_text(render(assignments, records, items, skipped, settings),
-                                         encoding="utf-8")
+    page = render(assignments, records, items, skipped, settings, found, late_rows(db_url, assignments))
+    (results / "report.html").write_text(page, encoding="utf-8")
+
+
+def late_rows(db_url, assignments):
+    """[(student, assignment, submitted, due, seconds late, penalty)] for every late submission."""
+    rows = []
+    with Gradebook(db_url) as gb:
+        for assignment in assignments:
+            for submission in gb.assignment_submissions(assignment):
+                if submission.total_seconds_late > 0:
+                    rows.append((submission.student_id, assignment, str(submission.timestamp),
+                                 str(submission.duedate), submission.total_seconds_late,
+                                 submission.late_submission_penalty or 0.0))
+    return sorted(rows)
+
+
+def late_by(seconds):
+    """3725 -> '1 h 2 min'; 90000 -> '1 d 1 h'."""
+    minutes = int(seconds // 60)
+    days, hours, minutes = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min" if minutes else f"{int(seconds)} s"
 
 
 def item_rows(db_url, assignments):
@@ -119,7 +147,34 @@ def missed_items(items):
     return sorted(ranked, key=lambda row: (-row[2], row[0], row[1]))
 
 
-def render(assignments, records, items, skipped, settings):
+def intake_html(found, late):
+    """The report's sections on late work, collisions and the roster (HTML)."""
+    e = html.escape
+    late_html = "".join(f"<tr><td>{e(s)}</td><td>{e(a)}</td><td>{e(t)}</td><td>{e(d)}</td>"
+                        f"<td>{late_by(sec)}</td><td>{p:g}</td></tr>" for s, a, t, d, sec, p in late)
+    parts = ["<h2>Late submissions</h2>",
+             "<p>nbgrader's timestamps (the LMS's submission times) against the due date "
+             "(<code>nbgrader db assignment add ID --duedate=...</code>); the penalty is nbgrader's "
+             "(<code>c.LateSubmissionPlugin.penalty_method</code>).</p>",
+             "<table><tr><th>student</th><th>assignment</th><th>submitted</th><th>due</th><th>late by</th>"
+             f"<th>penalty</th></tr>{late_html}</table>" if late else "<p>none (or no due date set)</p>"]
+    if found is None:
+        return "".join(parts)
+    collisions = "".join(f"<li><b>{e(c.student)} / {e(c.assignment)}</b>: {e(c.reason)}<br>files kept: "
+                         f"{e(', '.join(origin for origin, _ in c.files))}</li>" for c in found.collisions)
+    parts += [f"<h2>Files whose owner is in doubt (not graded)</h2><p>Copies in <code>collisions/</code>.</p>"
+              f"<ul>{collisions or '<li>none</li>'}</ul>",
+              f"<h2>Who handed in</h2><p>Download layout: <b>{e(found.layout)}</b>.</p>"]
+    if found.not_in_roster or found.missing:
+        outside = "".join(f"<li>{e(line)}</li>" for line in found.not_in_roster) or "<li>none</li>"
+        missing = "".join(f"<li>{e(a)}: {e(p.id)} ({e(p.full_name or p.email or '-')})</li>"
+                          for a, p in found.missing) or "<li>none</li>"
+        parts += [f"<h3>Not on the roster (graded under their LMS id)</h3><ul>{outside}</ul>",
+                  f"<h3>On the roster, no submission</h3><ul>{missing}</ul>"]
+    return "".join(parts)
+
+
+def render(assignments, records, items, skipped, settings, found=None, late=()):
     """The report page (self-contained HTML)."""
     distribution, worst = charts(assignments, records, items)
     e = html.escape
@@ -169,5 +224,6 @@ sandbox: <b>{e(str(settings['sandbox']))}</b> &middot; {settings['workers']} wor
 <table><tr><th>student</th><th>assignment</th><th>score</th><th>problems</th><th>normalization</th>
 <th>file</th><th>seconds</th></tr>{''.join(students)}</table>
 <h2>Files not graded</h2><ul>{skipped_html}</ul>
+{intake_html(found, late)}
 </body></html>
 """
