@@ -349,3 +349,14 @@ def test_check_your_work_lists_what_is_unwritten_or_failing_with_its_points():
     assert "sigmoid (3 points): not written yet" in left
     assert "init_params (4 points): AssertionError: the dict should have exactly the keys W1, b1, W2, b2" in left
     assert run_check_cell(nb, {**base, "GRADING": True, "sigmoid": unwritten}) == ""
+
+
+def test_iris_slider_extremes_creep_and_jump_as_the_text_says():
+    """05's slider text: at 0.01 the loss creeps down and is far from done; at 10 it jumps about."""
+    (X_train, labels_train), _ = iris_sets()
+    Xs = (X_train - X_train.mean(axis=0)) / X_train.std(axis=0)
+    _, slow = ref.train_softmax(Xs, ref.one_hot(labels_train, 3), 8, 0.01, 200)
+    _, default = ref.train_softmax(Xs, ref.one_hot(labels_train, 3), 8, 1.0, 200)
+    _, fast = ref.train_softmax(Xs, ref.one_hot(labels_train, 3), 8, 10.0, 200)
+    assert np.all(np.diff(slow) < 0) and slow[-1] > 0.8 > 5 * default[-1]
+    assert np.sum(np.diff(fast) > 0) > 20 and np.max(np.diff(fast)) > 1.0
