@@ -324,8 +324,9 @@ def chain_rule_by_hand(x, y, w1, b1, w2, b2):
 def chain_rule_by_hand(x, y, w1, b1, w2, b2):
     params = {"W1": np.array([[w1]]), "b1": np.array([[b1]]), "W2": np.array([[w2]]), "b2": np.array([[b2]])}
     X1, y1 = np.array([[x]]), np.array([[y]])
-    grads = backward(X1, y1, params, forward(X1, params)[1])
-    return grads["W2"], grads["b2"] * w2
+    y_hat, cache = forward(X1, params)
+    dZ2 = mse_loss_grad(y1, y_hat) * sigmoid_derivative(cache["A2"])
+    return cache["A1"].T @ dZ2, dZ2 @ params["W2"].T
 """,
 }
 

@@ -100,6 +100,13 @@ def test_the_gradient_check_constants_are_given_to_03_04_and_05():
         assert f"GRADIENT_CHECK_TOLERANCE = {ref.GRADIENT_CHECK_TOLERANCE!r}" in code
 
 
+def test_the_grader_differentiates_with_the_same_eps():
+    import inspect
+    from course.judge import checks
+    assert inspect.signature(checks.numerical_gradient).parameters["eps"].default == ref.GRADIENT_CHECK_EPS
+    assert inspect.signature(ref.numerical_gradient).parameters["eps"].default == ref.GRADIENT_CHECK_EPS
+
+
 def test_students_numerical_gradient_defaults_to_the_course_eps():
     tree = ast.parse(cell("03_backward", "numerical_gradient").replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", ""))
     function = next(node for node in tree.body if isinstance(node, ast.FunctionDef))

@@ -39,13 +39,14 @@ def grade_numerical_gradient(student, check):
         """The student's gradient of f at (a copy of) x, compared with the grader's centred difference."""
         args = () if eps is None else (eps,)
         actual = check.call(student.numerical_gradient, f, x.copy(), *args)
-        step = 1e-5 if eps is None else eps
+        step = ref.GRADIENT_CHECK_EPS if eps is None else eps      # the default of the student's numerical_gradient
         expected = grading.numerical_gradient(f, x.copy(), eps=step)
         hint = first_match(actual, [
             ("looks like a forward difference (f(x + eps) - f(x)) / eps: use the centred one, "
              "(f(x + eps) - f(x - eps)) / (2 eps)", forward_difference(f, x, step)),
             ("looks like eps was ignored: use the eps argument",
-             grading.numerical_gradient(f, x.copy(), eps=1e-5) if step != 1e-5 else None),
+             grading.numerical_gradient(f, x.copy(), eps=ref.GRADIENT_CHECK_EPS)
+             if step != ref.GRADIENT_CHECK_EPS else None),
         ]) or ("perturb one element at a time (np.ndindex(x.shape)) and restore it before the next"
                if x.ndim > 1 else "use (f(x + eps e_i) - f(x - eps e_i)) / (2 eps) for each element i")
         expect_close(actual, expected, f"the gradient {what}", hint=hint, tol=1e-6)
