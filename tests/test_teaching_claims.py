@@ -282,14 +282,15 @@ def test_the_overfitting_demo_shows_validation_loss_rising_while_training_loss_f
     assert best < settings["epochs"] // 2                           # the lowest point comes early
     assert val[-1] > val[best] + 0.15                               # ... and then the validation loss climbs
     assert np.all(np.diff(train[best:]) < 0)                        # while the training loss keeps falling
-    assert train[-1] < 0.1
+    assert 0.04 < train[-1] < 0.08                               # "about 0.06 after 1000 epochs"
 
 
-def test_with_all_training_flowers_and_features_the_curves_stay_together():
-    settings = {**notebook_constant("05_iris_softmax", "overfitting-demo", "OVERFIT_SETTINGS"),
-                "per_species": 30, "features": (0, 1, 2, 3)}
+@pytest.mark.parametrize("change", [{"per_species": 30}, {"features": (0, 1, 2, 3)},
+                                    {"per_species": 30, "features": (0, 1, 2, 3)}])
+def test_with_more_flowers_or_all_features_the_validation_loss_no_longer_turns_up(change):
+    settings = {**notebook_constant("05_iris_softmax", "overfitting-demo", "OVERFIT_SETTINGS"), **change}
     _, val = curves(**settings)
-    assert val[-1] < val.min() + 0.05
+    assert val[-1] <= val.min() + 1e-3
 
 
 def full_data_curves(n_hidden, lr, epochs):
