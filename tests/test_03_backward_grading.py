@@ -15,7 +15,8 @@ import pytest
 from course.authoring import notebooks
 
 ASSIGNMENT = "03_backward"
-FULL = {"test_numerical_gradient": 4, "test_sigmoid_derivative": 2, "test_mse_loss_grad": 2, "test_backward": 8}
+FULL = {"test_numerical_gradient": 4, "test_sigmoid_derivative": 2, "test_mse_loss_grad": 2,
+        "test_chain_rule_by_hand": 2, "test_backward": 8}
 
 # --- numerical_gradient: (code, expected score of 4) -----------------------------------------------
 WRONG_NUMERICAL_GRADIENT = {
@@ -282,10 +283,58 @@ def backward(X, y, params, cache):
 """,
 }
 
+# --- chain_rule_by_hand: (code, expected score of 2) -----------------------------------------------
+CHAIN_RULE_TEMPLATE = """
+def chain_rule_by_hand(x, y, w1, b1, w2, b2):
+    a1 = float(sigmoid(w1 * x + b1))
+    a2 = float(sigmoid(w2 * a1 + b2))
+    dL_dz2 = {upstream}
+    return {result}
+"""
+RIGHT_CHAIN_RULE = dict(upstream="2 * (a2 - y) * a2 * (1 - a2)", result="dL_dz2 * a1, dL_dz2 * w2")
+
+
+def chain_rule_with(**changes):
+    return CHAIN_RULE_TEMPLATE.format(**{**RIGHT_CHAIN_RULE, **changes})
+
+
+WRONG_CHAIN_RULE_BY_HAND = {
+    "sigmoid_slope_missing": (chain_rule_with(upstream="2 * (a2 - y)"), 0),          # the visible check fails
+    "local_gradients_swapped": (chain_rule_with(result="dL_dz2 * w2, dL_dz2 * a1"), 0),
+    "target_taken_as_1": (chain_rule_with(upstream="2 * (a2 - 1) * a2 * (1 - a2)"), 0),   # right for the example's y = 1 only
+    "w2_of_the_example": (chain_rule_with(result="dL_dz2 * a1, dL_dz2 * -1.0"), 1),      # dL/da1 right only where w2 = -1
+    "the_examples_numbers": ("""
+def chain_rule_by_hand(x, y, w1, b1, w2, b2):
+    a1 = float(sigmoid(1.0 * 2.0 - 1.0))
+    a2 = float(sigmoid(-1.0 * a1 + 0.5))
+    dL_dz2 = 2 * (a2 - 1.0) * a2 * (1 - a2)
+    return dL_dz2 * a1, dL_dz2 * -1.0
+""", 0),
+}
+CORRECT_CHAIN_RULE_BY_HAND = {
+    "math_exp_and_a_list": """
+def chain_rule_by_hand(x, y, w1, b1, w2, b2):
+    import math
+    a1 = 1 / (1 + math.exp(-(w1 * x + b1)))
+    a2 = 1 / (1 + math.exp(-(w2 * a1 + b2)))
+    upstream = 2 * (a2 - y) * a2 * (1 - a2)
+    return [upstream * a1, upstream * w2]
+""",
+    "matrix_code_on_1x1_arrays": """
+def chain_rule_by_hand(x, y, w1, b1, w2, b2):
+    params = {"W1": np.array([[w1]]), "b1": np.array([[b1]]), "W2": np.array([[w2]]), "b2": np.array([[b2]])}
+    X1, y1 = np.array([[x]]), np.array([[y]])
+    y_hat, cache = forward(X1, params)
+    dZ2 = mse_loss_grad(y1, y_hat) * sigmoid_derivative(cache["A2"])
+    return cache["A1"].T @ dZ2, dZ2 @ params["W2"].T
+""",
+}
+
 FUNCTIONS = [  # (grade_id of the solution cell, its test cell, wrong variants, correct variants)
     ("numerical_gradient", "test_numerical_gradient", WRONG_NUMERICAL_GRADIENT, CORRECT_NUMERICAL_GRADIENT),
     ("sigmoid_derivative", "test_sigmoid_derivative", WRONG_SIGMOID_DERIVATIVE, CORRECT_SIGMOID_DERIVATIVE),
     ("mse_loss_grad", "test_mse_loss_grad", WRONG_MSE_LOSS_GRAD, CORRECT_MSE_LOSS_GRAD),
+    ("chain_rule_by_hand", "test_chain_rule_by_hand", WRONG_CHAIN_RULE_BY_HAND, CORRECT_CHAIN_RULE_BY_HAND),
     ("backward", "test_backward", WRONG_BACKWARD, CORRECT_BACKWARD),
 ]
 N_WRONG = max(len(wrong) for _, _, wrong, _ in FUNCTIONS)
@@ -404,6 +453,9 @@ def test_failure_messages_name_the_mistake(graded, grading_course):
     assert "modified its input a" in output("overwrites_a", "test_sigmoid_derivative")
     assert "the factor 2" in output("missing_factor_2", "test_mse_loss_grad")
     assert "not by the number of rows" in output("divides_by_rows", "test_mse_loss_grad")
+    text = output("w2_of_the_example", "test_chain_rule_by_hand")
+    assert "dL_da1 for (x, y, w1, b1, w2, b2) = " in text and "local gradient of z2 = w2 a1 + b2" in text
+    assert "dL_dw2 for (x, y, w1, b1, w2, b2) = (-1.5, 0.0" in output("target_taken_as_1", "test_chain_rule_by_hand")
     # a failing part names its gradient and never prints the hidden arrays
     text = output("bias_averaged", "test_backward")
     assert "db2" in text and "db1" in text and "[[" not in text and "array(" not in text

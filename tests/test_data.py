@@ -114,10 +114,11 @@ def committed_notebooks():
 @pytest.mark.parametrize("path", committed_notebooks(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_generated_cells_are_up_to_date(path):
     """Every generated cell holds exactly what its generator gives now (run `python -m course release`)."""
-    for cell in notebooks.read(path).cells:
+    nb = notebooks.read(path)
+    for cell in nb.cells:
         meta = cell.get("metadata", {}).get("backprop_lab")
         if meta:
-            assert cell.source == notebooks.snippet_source(meta), (
+            assert cell.source == notebooks.snippet_source(meta, nb), (
                 f"{path.relative_to(ROOT)}: cell {cell.get('id')} is stale; run `python -m course release`")
 
 

@@ -7,6 +7,7 @@ cell) and is copied into every source cell that names it in its metadata:
     "metadata": {"backprop_lab": {"snippet": "xor_data.py"}}     # course/authoring/snippets/xor_data.py
     "metadata": {"backprop_lab": {"generated": "iris_data"}}     # course.data.iris_data_cell()
     "metadata": {"backprop_lab": {"given": ["sigmoid", "forward"]}}  # from course/judge/reference.py
+    "metadata": {"backprop_lab": {"check_your_work": "forward.ipynb"}}  # course/authoring/check_your_work.py
 
 `python -m course release` refreshes those cells before nbgrader runs.
 """
@@ -84,16 +85,25 @@ def fill_solutions(release_nb, codes):
 
 
 def given_source(names):
-    """Read-only code for a notebook: reference functions from earlier assignments."""
+    """Read-only code for a notebook: reference functions from earlier assignments, and
+    reference constants (upper-case names such as GRADIENT_CHECK_EPS) written as assignments."""
     import inspect
     from ..judge import reference
     header = ("# Given code (read-only): the functions you wrote in earlier assignments.\n"
               "import numpy as np\n")
-    return header + "\n\n" + "\n\n\n".join(inspect.getsource(getattr(reference, n)).rstrip() for n in names)
+    constants = [f"{n} = {getattr(reference, n)!r}" for n in names if n.isupper()]
+    functions = [inspect.getsource(getattr(reference, n)).rstrip() for n in names if not n.isupper()]
+    if constants:
+        header += "\n# The gradient check's step and threshold, the same in assignments 3, 4 and 5.\n" + "\n".join(constants) + "\n"
+    return header + "\n\n" + "\n\n\n".join(functions)
 
 
-def snippet_source(meta):
-    """The text a generated cell must hold, from its backprop_lab metadata."""
+def snippet_source(meta, nb=None):
+    """The text a generated cell must hold, from its backprop_lab metadata (and, for the
+    check-your-work cells, from the notebook nb that holds them)."""
+    if "check_your_work" in meta:
+        from . import check_your_work
+        return check_your_work.cell_source(meta["check_your_work"], nb)
     if "given" in meta:
         return given_source(meta["given"])
     if "snippet" in meta:
@@ -110,8 +120,8 @@ def sync_snippets(nb):
         meta = cell.get("metadata", {}).get("backprop_lab")
         if not meta:
             continue
-        text = snippet_source(meta)
+        text = snippet_source(meta, nb)
         if cell.source != text:
             cell.source = text
-            changed.append(meta.get("snippet") or meta.get("generated") or "given")
+            changed.append(meta.get("snippet") or meta.get("generated") or meta.get("check_your_work") or "given")
     return changed

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from . import remote, wire
+from .reference import GRADIENT_CHECK_EPS
 
 
 class Wrong(AssertionError):
@@ -28,7 +29,7 @@ class Wrong(AssertionError):
 
 # --- numbers -----------------------------------------------------------------
 
-def numerical_gradient(f, x, eps=1e-6):
+def numerical_gradient(f, x, eps=GRADIENT_CHECK_EPS):
     """Centred-difference gradient of the scalar function f at the float array x.
 
     x is perturbed in place, one element at a time, and restored exactly.

@@ -66,18 +66,55 @@ def mse_loss_grad(y, y_hat):
     return 2.0 * (y_hat - y) / y.size
 
 
+def chain_rule_by_hand(x, y, w1, b1, w2, b2):
+    """(dL/dw2, dL/da1) of L = (a2 - y)^2 for one example through the 1-1-1 network, as floats."""
+    a1 = float(sigmoid(w1 * x + b1))
+    a2 = float(sigmoid(w2 * a1 + b2))
+    dL_dz2 = 2.0 * (a2 - y) * a2 * (1.0 - a2)
+    return dL_dz2 * a1, dL_dz2 * w2
+
+
 def backward(X, y, params, cache, loss_grad=mse_loss_grad):
     """Gradients {W1, b1, W2, b2} of the loss, each shaped like its parameter.
 
     loss_grad(y, y_hat) is dL/dy_hat of the loss (MSE by default; pass bce_loss_grad for BCE).
+    With bce_loss_grad the output step is fused, dL/dZ2 = (A2 - y) / N (N = y.size): on paper
+    dL/dy_hat * A2 (1 - A2) cancels to that, but in floats it is 0 once A2 rounds to 0 or 1.
     """
-    dZ2 = loss_grad(y, cache["A2"]) * sigmoid_derivative(cache["A2"])
+    if loss_grad is bce_loss_grad:
+        dZ2 = (cache["A2"] - y) / y.size
+    else:
+        dZ2 = loss_grad(y, cache["A2"]) * sigmoid_derivative(cache["A2"])
     dA1 = dZ2 @ params["W2"].T
     dZ1 = dA1 * sigmoid_derivative(cache["A1"])
     return {
         "W1": X.T @ dZ1, "b1": dZ1.sum(axis=0, keepdims=True),
         "W2": cache["A1"].T @ dZ2, "b2": dZ2.sum(axis=0, keepdims=True),
     }
+
+
+# The gradient check of assignments 3, 4 and 5: one step and one threshold, stated in their text.
+GRADIENT_CHECK_EPS = 1e-5         # the step of the centred differences
+GRADIENT_CHECK_TOLERANCE = 1e-7   # a relative error below this: backward and the numerical gradient agree
+
+
+def numerical_gradient(f, x, eps=GRADIENT_CHECK_EPS):
+    """Centred differences: grad[i] = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps); x is restored."""
+    grad = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + eps
+        f_plus = f(x)
+        x[i] = old - eps
+        f_minus = f(x)
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / (2 * eps)
+    return grad
+
+
+def relative_error(a, b):
+    """|a - b| / max(|a|, |b|): the size of a gradient's error, whatever the size of the gradient."""
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), 1e-12))
 
 
 # --- 04_optimization -------------------------------------------------------------

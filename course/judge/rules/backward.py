@@ -1,5 +1,5 @@
-"""The grading rules of 03_backward: numerical_gradient (4), sigmoid_derivative (2), mse_loss_grad (2) and backward (8, graded
-with the reference helpers).
+"""The grading rules of 03_backward: numerical_gradient (4), sigmoid_derivative (2), mse_loss_grad (2),
+chain_rule_by_hand (2) and backward (8, graded with the reference helpers).
 
 Each rule was the hidden tests of its cell; it runs in the grader (see course.judge.rules).
 """
@@ -10,12 +10,12 @@ import numpy as np
 from ... import data
 from .. import reference as ref
 from .. import checks as grading
-from ..checks import Wrong, expect_close, expect_gradient, expect_unchanged, relative_error
+from ..checks import Wrong, expect_close, expect_float, expect_gradient, expect_unchanged, relative_error
 from ..hints import backward_case, expect_backward_gradient, first_match, scale_hint, sigmoid_derivative_hint
 from . import given, rule
 
 NOTEBOOK = 'backward'
-STUDENT = ['numerical_gradient', 'sigmoid_derivative', 'mse_loss_grad', 'backward']
+STUDENT = ['numerical_gradient', 'sigmoid_derivative', 'mse_loss_grad', 'chain_rule_by_hand', 'backward']
 
 
 @cache
@@ -39,13 +39,14 @@ def grade_numerical_gradient(student, check):
         """The student's gradient of f at (a copy of) x, compared with the grader's centred difference."""
         args = () if eps is None else (eps,)
         actual = check.call(student.numerical_gradient, f, x.copy(), *args)
-        step = 1e-5 if eps is None else eps
+        step = ref.GRADIENT_CHECK_EPS if eps is None else eps      # the default of the student's numerical_gradient
         expected = grading.numerical_gradient(f, x.copy(), eps=step)
         hint = first_match(actual, [
             ("looks like a forward difference (f(x + eps) - f(x)) / eps: use the centred one, "
              "(f(x + eps) - f(x - eps)) / (2 eps)", forward_difference(f, x, step)),
             ("looks like eps was ignored: use the eps argument",
-             grading.numerical_gradient(f, x.copy(), eps=1e-5) if step != 1e-5 else None),
+             grading.numerical_gradient(f, x.copy(), eps=ref.GRADIENT_CHECK_EPS)
+             if step != ref.GRADIENT_CHECK_EPS else None),
         ]) or ("perturb one element at a time (np.ndindex(x.shape)) and restore it before the next"
                if x.ndim > 1 else "use (f(x + eps e_i) - f(x - eps e_i)) / (2 eps) for each element i")
         expect_close(actual, expected, f"the gradient {what}", hint=hint, tol=1e-6)
@@ -110,6 +111,44 @@ def grade_mse_loss_grad(student, check):
             graded_mse_grad((n, 1), seed)
     with check.part(1, "gradient for several columns (the mean is over all elements)"):
         graded_mse_grad((4, 3), 84)
+
+
+# (x, y, w1, b1, w2, b2): every weight and input away from 0 and 1, both targets, both signs of dL/dz2
+CHAIN_RULE_CASES = [(-1.5, 0.0, 0.7, 0.3, 2.0, -0.4), (0.5, 1.0, -2.0, 0.1, 0.8, 1.2),
+                    (3.0, 0.0, -0.4, 1.5, -1.7, 0.25), (1.2, 1.0, 1.3, -0.6, 0.45, -2.0)]
+
+
+@rule('test_chain_rule_by_hand', points=2)
+def grade_chain_rule_by_hand(student, check):
+    def graded_pair(case):
+        result = check.call(student.chain_rule_by_hand, *case)
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            raise Wrong("chain_rule_by_hand should return a pair of numbers: (dL_dw2, dL_da1)")
+        return [expect_float(np.squeeze(value) if isinstance(value, np.ndarray) and value.size == 1 else value,
+                             name) for value, name in zip(result, ("dL_dw2", "dL_da1"))]
+
+    def upstream_hint(actual, case, local, name):
+        """Name the likely slip in upstream x local for the gradient `name`."""
+        x, y, w1, b1, w2, b2 = case
+        a1 = float(ref.sigmoid(w1 * x + b1))
+        a2 = float(ref.sigmoid(w2 * a1 + b2))
+        return first_match(np.array([actual]), [
+            ("the sigmoid's slope a2 (1 - a2) is missing from the upstream dL/dz2", np.array([2 * (a2 - y) * local])),
+            ("the factor 2 of the derivative of (a2 - y)^2 is missing", np.array([(a2 - y) * a2 * (1 - a2) * local])),
+            ("the sign is flipped: dL/da2 = 2 (a2 - y), not 2 (y - a2)", np.array([-2 * (a2 - y) * a2 * (1 - a2) * local])),
+            (f"the local gradient is swapped: z2 = w2 a1 + b2, so dz2/dw2 = a1 and dz2/da1 = w2 ({name})",
+             np.array([2 * (a2 - y) * a2 * (1 - a2) * (w2 if name == "dL_dw2" else a1)])),
+        ]) or f"{name} = dL/dz2 (upstream) times the local gradient of z2 = w2 a1 + b2"
+
+    for index, name in [(0, "dL_dw2"), (1, "dL_da1")]:
+        with check.part(1, f"{name}, on examples with other numbers"):
+            for case in CHAIN_RULE_CASES:
+                actual = graded_pair(case)[index]
+                expected = ref.chain_rule_by_hand(*case)[index]
+                x, y, w1, b1, w2, b2 = case
+                local = float(ref.sigmoid(w1 * x + b1)) if name == "dL_dw2" else w2
+                expect_close(actual, expected, f"{name} for (x, y, w1, b1, w2, b2) = {case}",
+                             hint=upstream_hint(actual, case, local, name), tol=1e-7)
 
 
 @rule('test_backward', points=8, lend=['sigmoid_derivative', 'mse_loss_grad'])

@@ -26,7 +26,8 @@ def context():
     exec(data.iris_data_cell(), cell)
     mean, std = cell["X_train"].mean(axis=0), cell["X_train"].std(axis=0)
     return {"np": np, "warnings": warnings, **given("sigmoid", "init_params", "linear", "sigmoid_derivative",
-                                                    "update_params"),
+                                                    "update_params", "GRADIENT_CHECK_EPS", "GRADIENT_CHECK_TOLERANCE",
+                                                    "numerical_gradient", "relative_error"),
             "Xs_train": (cell["X_train"] - mean) / std, "labels_train": cell["labels_train"]}
 
 
