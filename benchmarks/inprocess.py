@@ -74,6 +74,29 @@ def inline_show(*args, **kwargs):
 inline_show.seconds = 0.0
 
 
+def drawing_clock(print_figure):
+    """print_figure, timed: every PNG rendered (by plt.show() or by a callback itself) adds its
+    seconds to drawing_clock.seconds."""
+    import functools
+    import time
+
+    @functools.wraps(print_figure)
+    def timed(*args, **kwargs):
+        drawing_clock.depth += 1
+        start = time.perf_counter()
+        try:
+            return print_figure(*args, **kwargs)
+        finally:
+            drawing_clock.depth -= 1
+            if drawing_clock.depth == 0:
+                drawing_clock.seconds += time.perf_counter() - start
+    return timed
+
+
+drawing_clock.seconds = 0.0
+drawing_clock.depth = 0
+
+
 def strip_magics(source):
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
 
@@ -86,6 +109,7 @@ def student_session():
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
     from ipywidgets.widgets import interaction
+    from matplotlib.backend_bases import FigureCanvasBase
 
     captured = []
     original_init = interaction.interactive.__init__
@@ -101,16 +125,18 @@ def student_session():
         return original_output(function, controls)
 
     saved_env = os.environ.pop("NBGRADER_EXECUTION", None)
-    saved_show = plt.show
+    saved_show, saved_print = plt.show, FigureCanvasBase.print_figure
     interaction.interactive.__init__ = capturing_init
     interaction.interactive_output = ipywidgets.interactive_output = capturing_output
     plt.show = inline_show
+    FigureCanvasBase.print_figure = drawing_clock(saved_print)
     try:
         yield captured
     finally:
         interaction.interactive.__init__ = original_init
         interaction.interactive_output = ipywidgets.interactive_output = original_output
         plt.show = saved_show
+        FigureCanvasBase.print_figure = saved_print
         plt.close("all")
         if saved_env is not None:
             os.environ["NBGRADER_EXECUTION"] = saved_env
