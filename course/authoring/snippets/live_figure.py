@@ -15,7 +15,7 @@ class LiveFigure:
         live.show(line, ax.title)                  # the picture, as a PNG, in the slider's output area
 
     show(*moving) names what the callback changed: artists, or whole axes whose limits or ticks
-    change. Everything else is drawn once and kept as a background image, so a move costs only
+    change at every move (show(..., background=True) for a change now and then). Everything else is drawn once and kept as a background image, so a move costs only
     drawing the moving parts and encoding the PNG. Artists made anew at each move are created
     with animated=True (and the old ones removed). The margins are fitted once (tight layout, see
     fit()) and then kept, so the picture does not jump from one move to the next.
@@ -37,13 +37,15 @@ class LiveFigure:
         self.figure.set_layout_engine("none")
         self.fitted = True
 
-    def show(self, *moving):
+    def show(self, *moving, background=False):
+        """Draw the picture; background=True when something outside `moving` changed too
+        (axis limits, say), so the kept background is drawn anew."""
         fresh = [artist for artist in moving if not artist.get_animated()]
         for artist in fresh:
             artist.set_animated(True)          # left out of the background from now on
         if not self.fitted:
             self.fit()
-        if fresh or self.background is None:
+        if fresh or background or self.background is None:
             visible = [artist.get_visible() for artist in moving]
             for artist in moving:
                 artist.set_visible(False)      # (matplotlib draws an animated image all the same)
