@@ -36,7 +36,7 @@ class Sizes:
     workers: tuple = (1, 2)  # `course grade --workers N` runs measured
 
 
-FULL = Sizes(reps=5, runtime_reps=5, class_size=40, xor_seeds=100, iris_seeds=20, slider_points=7)
+FULL = Sizes(reps=5, runtime_reps=5, class_size=40, xor_seeds=100, iris_seeds=20, slider_points=9)
 QUICK = Sizes(reps=1, runtime_reps=1, class_size=2, xor_seeds=5, iris_seeds=5, slider_points=2, notebooks=1,
               workers=(2,))
 SKIPPED = "skipped: --quick measures only the first notebook present"
@@ -155,37 +155,40 @@ class TreeSampler:
 
     @staticmethod
     def role(process):
-        try:
-            command = " ".join(process.cmdline())
-        except (psutil.Error, OSError):
-            return "other"
+        """What a process is, from its command line; raises psutil.Error if it has gone."""
+        command = " ".join(process.cmdline())
         if "ipykernel" in command:
             return "kernel"
         if "nbgrader" in command:
             return "nbgrader"
         if "course" in command and "grade" in command:
             return "course grade"
-        return Path(process.name()).name if process.name() else "other"
+        name = process.name()
+        return Path(name).name if name else "other"
 
     def sample(self):
+        """One sample of the tree; a process that ends while it is sampled is left out of it."""
         try:
             processes = [self.root] + self.root.children(recursive=True)
         except psutil.Error:
             return
         total = 0
         for process in processes:
-            try:
+            try:       # any of these calls raises NoSuchProcess (or AccessDenied) once the process is gone
                 rss = process.memory_info().rss
-            except psutil.Error:
+                role = self.role(process)
+            except (psutil.Error, OSError):
                 continue
             total += rss
-            role = self.role(process)
             self.peak_by_role[role] = max(self.peak_by_role.get(role, 0), rss)
         self.peak_total = max(self.peak_total, total)
 
     def _loop(self):
         while not self._stop.is_set():
-            self.sample()
+            try:
+                self.sample()
+            except (psutil.Error, OSError):    # the sampler outlives whatever it samples
+                pass
             self._stop.wait(self.interval)
 
     def __enter__(self):

@@ -74,6 +74,29 @@ def inline_show(*args, **kwargs):
 inline_show.seconds = 0.0
 
 
+def drawing_clock(function):
+    """A drawing function, timed: every figure drawn or PNG rendered (by plt.show() or by a callback
+    itself) adds its seconds to drawing_clock.seconds (once, however the calls nest)."""
+    import functools
+    import time
+
+    @functools.wraps(function)
+    def timed(*args, **kwargs):
+        drawing_clock.depth += 1
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            drawing_clock.depth -= 1
+            if drawing_clock.depth == 0:
+                drawing_clock.seconds += time.perf_counter() - start
+    return timed
+
+
+drawing_clock.seconds = 0.0
+drawing_clock.depth = 0
+
+
 def strip_magics(source):
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
 
@@ -86,6 +109,7 @@ def student_session():
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
     from ipywidgets.widgets import interaction
+    from matplotlib.backend_bases import FigureCanvasBase
 
     captured = []
     original_init = interaction.interactive.__init__
@@ -101,16 +125,27 @@ def student_session():
         return original_output(function, controls)
 
     saved_env = os.environ.pop("NBGRADER_EXECUTION", None)
+    import matplotlib.image
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    # everything that renders a figure into pixels or a PNG, whoever calls it
+    drawing = [(FigureCanvasBase, "print_figure"), (FigureCanvasAgg, "draw"), (Figure, "draw_artist"),
+               (matplotlib.image, "imsave")]
+    saved_drawing = [getattr(owner, name) for owner, name in drawing]
     saved_show = plt.show
     interaction.interactive.__init__ = capturing_init
     interaction.interactive_output = ipywidgets.interactive_output = capturing_output
     plt.show = inline_show
+    for (owner, name), original in zip(drawing, saved_drawing):
+        setattr(owner, name, drawing_clock(original))
     try:
         yield captured
     finally:
         interaction.interactive.__init__ = original_init
         interaction.interactive_output = ipywidgets.interactive_output = original_output
         plt.show = saved_show
+        for (owner, name), original in zip(drawing, saved_drawing):
+            setattr(owner, name, original)
         plt.close("all")
         if saved_env is not None:
             os.environ["NBGRADER_EXECUTION"] = saved_env

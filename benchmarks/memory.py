@@ -23,7 +23,7 @@ def measure(ctx, grading=True, student=True):
     for assignment in chosen:
         if grading:
             course.submit("memory", assignment, course.reference_submission(assignment))
-            _, sampler = course.grading.autograde(assignment, "memory")
+            _, sampler = course.autograde(assignment, "memory")
             ctx.record_memory(f"{GRADING}: nbgrader autograde + kernel, {assignment}", sampler)
         if student:
             _, _, _, kernel = execute(filled_release_notebook(assignment, ctx.root), ctx)

@@ -17,8 +17,9 @@ from nbclient.exceptions import CellExecutionError
 from .common import Table, TreeSampler, cell_timings, filled_release_notebook, median, seconds
 
 TITLE = "3. Student run time (reference-filled release notebook, top to bottom with nbclient)"
-TOTAL_TARGET = 10.0
-TRAINING_TARGET = 3.0
+TOTAL_TARGET = 6.0          # seconds, kernel start to shutdown
+TRAINING_TARGET = 1.0       # seconds, the slowest cell that trains
+COSTLIEST = 3               # cells named in the table, the costliest first
 TRAINING_FUNCTIONS = {"train", "train_softmax", "update_params"}   # update_params: a gradient step
 
 
@@ -91,22 +92,22 @@ def execute(nb, ctx):
 
 
 def run(ctx):
-    table = Table(TITLE, ["notebook", "median total", "kernel start", "cells", "training cells",
-                          "slowest cell", "target", "met"])
+    table = Table(TITLE, ["notebook", "median total", "kernel start", "cells", "slowest training cell",
+                          "costliest cells", "target", "met"])
     chosen, left_out = ctx.select(lambda a: filled_release_notebook(a, ctx.root))
     for assignment in ctx.assignments():
         if assignment in left_out:
             table.add_unmeasured({assignment: left_out[assignment]})
             continue
         nb = filled_release_notebook(assignment, ctx.root)
-        runs, peak, trainers = [], None, training_cells(nb)
+        runs, peak, trainers, per_cell = [], None, training_cells(nb), {}
         try:
             for _ in range(ctx.sizes.runtime_reps):
                 elapsed, startup, executed, sampler = execute(nb, ctx)
                 timings = cell_timings(executed)
-                training = sum(t for index, _, t in timings if index in trainers)
-                slowest = max(timings, key=lambda t: t[2])[1:]
-                runs.append((elapsed, sum(t for _, _, t in timings), training, slowest, startup))
+                for index, label, t in timings:
+                    per_cell.setdefault((index, label), []).append(t)
+                runs.append((elapsed, sum(t for _, _, t in timings), startup))
                 if sampler and (peak is None or sampler.peak_total > peak.peak_total):
                     peak = sampler
         except CellExecutionError as error:
@@ -116,24 +117,26 @@ def run(ctx):
         if peak:
             ctx.record_memory(f"student kernel: {assignment} run top to bottom", peak)
         total = median([r[0] for r in runs])
-        startup = median([r[4] for r in runs])
+        startup = median([r[2] for r in runs])
         cells = median([r[1] for r in runs])
-        training = median([r[2] for r in runs])
-        slowest = max((r[3] for r in runs), key=lambda t: t[1])
-        has_training = bool(trainers)
+        cell_medians = sorted(((median(ts), label, index) for (index, label), ts in per_cell.items()), reverse=True)
+        costliest = "; ".join(f"{label}: {seconds(t)}" for t, label, _ in cell_medians[:COSTLIEST])
+        training = [(t, label) for t, label, index in cell_medians if index in trainers]
         met_total = table.verdict(f"student run time of {assignment}", total < TOTAL_TARGET, seconds(total),
-                                  f"< {TOTAL_TARGET:g} s", why=f"slowest cell {slowest[0]} ({seconds(slowest[1])})")
-        met_training = table.verdict(f"training time in {assignment}", training < TRAINING_TARGET,
-                                     seconds(training), f"< {TRAINING_TARGET:g} s") if has_training else "—"
+                                  f"< {TOTAL_TARGET:g} s", why=f"costliest cells {costliest}")
+        met_training = table.verdict(f"slowest training cell of {assignment}", training[0][0] < TRAINING_TARGET,
+                                     f"{training[0][1]}: {seconds(training[0][0])}",
+                                     f"< {TRAINING_TARGET:g} s") if training else "—"
         table.add(assignment, seconds(total), seconds(startup), seconds(cells),
-                  seconds(training) if has_training else "no training cell",
-                  f"{slowest[0]}: {seconds(slowest[1])}",
-                  f"< {TOTAL_TARGET:g} s total, < {TRAINING_TARGET:g} s training",
+                  f"{training[0][1]}: {seconds(training[0][0])}" if training else "no training cell",
+                  costliest, f"< {TOTAL_TARGET:g} s total, every training cell < {TRAINING_TARGET:g} s",
                   "yes" if {met_total, met_training} <= {"yes", "—"} else "NO")
-    table.notes.append(f"median of {ctx.sizes.runtime_reps} run(s); 'total' runs from starting the kernel to "
-                       "its shutdown; 'kernel start' until the first cell starts; 'cells' sums each cell's "
-                       "execute_input → execute_reply time as the kernel stamped it (the rest of the total "
-                       "is sending outputs and widget messages, and the shutdown).")
+    table.notes.append(f"median of {ctx.sizes.runtime_reps} run(s), each cell's time its median over the runs; "
+                       "'total' runs from starting the kernel to its shutdown; 'kernel start' until the first "
+                       "cell starts; 'cells' sums each cell's execute_input → execute_reply time as the kernel "
+                       "stamped it (the rest of the total is sending outputs and widget messages, and the "
+                       "shutdown); a training cell is one whose own code calls train, train_softmax, "
+                       "update_params or a function of the notebook that does.")
     return table
 
 

@@ -6,14 +6,16 @@ computed from is right.
 """
 import subprocess
 import sys
+import time
 
 import numpy as np
+import psutil
 import pytest
 
 from benchmarks import (autograde_cost, learning_quality, memory, slider_latency, student_runtime,
                         throughput)
 from benchmarks import report
-from benchmarks.common import QUICK, SKIPPED, Context, Table, percentile
+from benchmarks.common import QUICK, SKIPPED, Context, Table, TreeSampler, percentile
 from benchmarks.inprocess import widget_positions
 from course.judge import reference
 from course.data import xor
@@ -127,6 +129,24 @@ def test_slider_positions_cover_the_range():
     assert log[0] == pytest.approx(0.01) and log[-1] == pytest.approx(10.0)
     assert widget_positions(ipywidgets.IntSlider(value=8, min=1, max=32), 3) == [1, 16, 32]
     assert widget_positions(ipywidgets.Dropdown(options=["mse", "bce"], value="mse"), 2) == ["mse", "bce"]
+
+
+def test_memory_sampler_keeps_sampling_when_a_process_vanishes_under_it(monkeypatch):
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
+    with TreeSampler(process.pid, interval=0.01) as sampler:
+        name = psutil.Process.name
+
+        def vanished(self):
+            raise psutil.NoSuchProcess(self.pid)
+        monkeypatch.setattr(psutil.Process, "name", vanished)   # every process ends while it is sampled
+        time.sleep(0.1)
+        monkeypatch.setattr(psutil.Process, "name", name)
+        time.sleep(0.1)
+        assert sampler._thread.is_alive()
+        process.wait()
+        time.sleep(0.1)                                                # and the sampled process itself ends
+        assert sampler._thread.is_alive()
+    assert sampler.peak_total > 0 and len(sampler.peak_by_role) == 1
 
 
 def test_tables_say_why_a_row_has_no_numbers():

@@ -5,7 +5,9 @@ For each assignment a reference-filled copy of its release notebook is opened in
 stderr. Then every slider whose description matches the assignment's pattern (the learning rate in
 04 and 05, the bias in 01 and 02, the seed in 03) is dragged with the mouse: its readout must show
 the new value and the picture its callback draws must change (the PNG the browser shows before and
-after are compared). Screenshots of the cell before and after go to screenshots/<test>/.
+after are compared). Screenshots of the cell before and after go to screenshots/<test>/. For every
+slider moved, the time from its last change in the browser to its new picture on screen is printed
+and written to screenshots/<test>/redraw-times.txt (reported, never asserted).
 
 Chromium is Debian's (`apt-get install chromium`), driven by Playwright with executable_path.
 Without it these tests skip locally and fail under CI=true.
@@ -228,6 +230,32 @@ def shown_errors(panel):
     return errors + [f"{broken} widget(s) show 'Error displaying widget'"] * bool(broken)
 
 
+# records, in the page, when the slider's value changes and when a new picture is on screen
+# (two animation frames after the image element changed: the frame that paints it has passed)
+WATCH_SLIDER = """slider => {
+    const picture = """ + PICTURE_OF_SLIDER + """;
+    const cell = slider.closest('.jp-Cell');
+    const log = {changes: [], pictures: [], last: picture(slider)};
+    new MutationObserver(() => log.changes.push(performance.now()))
+        .observe(slider.querySelector('.noUi-handle'), {attributes: true, attributeFilter: ['aria-valuenow']});
+    new MutationObserver(() => {
+        const src = picture(slider);
+        if (src && src !== log.last) {
+            log.last = src;
+            requestAnimationFrame(() => requestAnimationFrame(() => log.pictures.push([performance.now(), src])));
+        }
+    }).observe(cell, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+    slider.__redrawLog = log;
+}"""
+# milliseconds from the slider's last value change to the first time its final picture was on screen
+REDRAW_LATENCY = """(slider, final) => {
+    const log = slider.__redrawLog;
+    const changed = log.changes.length ? log.changes[log.changes.length - 1] : null;
+    const shown = log.pictures.find(([time, src]) => src === final && time >= changed);
+    return changed === null || !shown ? null : shown[0] - changed;
+}"""
+
+
 def slider_state(slider):
     handle = slider.locator(".noUi-handle")
     return {"value": float(handle.get_attribute("aria-valuenow")),
@@ -274,8 +302,11 @@ def wait_for_redraw(slider, before, timeout):
     return slider_state(slider)
 
 
-def check_sliders_redraw(page, panel, description, shots, redraw_timeout=REDRAW_TIMEOUT):
-    """Move every slider whose description matches; returns the problems found."""
+def check_sliders_redraw(page, panel, description, shots, redraw_timeout=REDRAW_TIMEOUT, report=print):
+    """Move every slider whose description matches; returns the problems found.
+
+    For each slider moved, `report` gets a line with the time from its last change in the browser
+    to its new picture on screen (a measurement, not a check: the tests assert no times)."""
     sliders = panel.locator(".widget-slider").filter(
         has=page.locator(".widget-label", has_text=re.compile(description, re.IGNORECASE)))
     if sliders.count() == 0:
@@ -292,8 +323,12 @@ def check_sliders_redraw(page, panel, description, shots, redraw_timeout=REDRAW_
             problems.append(f"slider {label!r} has no picture next to it")
             continue
         cell.screenshot(path=str(shots / f"{name}-before.png"))
+        slider.evaluate(WATCH_SLIDER)
         drag(page, slider)
         after = wait_for_redraw(slider, before, redraw_timeout)
+        latency = slider.evaluate(REDRAW_LATENCY, after["picture"])
+        report(f"slider {label!r} {before['readout']} -> {after['readout']}: new picture on screen "
+               + (f"{latency:.0f} ms after the change" if latency is not None else "(not timed: no change seen)"))
         cell.screenshot(path=str(shots / f"{name}-after.png"))
         if after["value"] == before["value"]:
             problems.append(f"slider {label!r} did not move when dragged (value {before['value']})")
@@ -343,7 +378,11 @@ def test_notebook_runs_and_its_slider_redraws_in_jupyterlab(assignment, lab, bro
         if assignment == README_PICTURE_OF:
             save_readme_picture(panel, SLIDERS[assignment])
         ran = time.monotonic()
-        problems = check_sliders_redraw(page, panel, SLIDERS[assignment], shots)
+        timings = []
+        problems = check_sliders_redraw(page, panel, SLIDERS[assignment], shots, report=timings.append)
+        with capsys.disabled():
+            print("".join(f"\n    {assignment}: {line}" for line in timings), end="")
+        (shots / "redraw-times.txt").write_text("".join(f"{line}\n" for line in timings))
         with capsys.disabled():
             print(f" (open + run all {ran - started:.0f} s, sliders {time.monotonic() - ran:.0f} s)", end="")
         assert problems == [], f"{relative}:\n  " + "\n  ".join(problems)

@@ -1,9 +1,11 @@
 """What can be read off the release notebooks without running them.
 
-- Every widget callback that plots ends with `plt.show()`: Colab stacks a new figure under the
-  old ones on every slider move otherwise. Callbacks are the functions passed to `interact`,
+- Every widget callback that plots ends with `plt.show()`, or with the `show(...)` of the
+  LiveFigure it redraws (course/authoring/snippets/live_figure.py): Colab stacks a new figure
+  under the old ones on every slider move otherwise. Callbacks are the functions passed to `interact`,
   `interactive`, `interact_manual`, `interactive_output`, used as `@interact...` decorators, or
-  registered with a widget's `.observe`/`.on_click`/`.on_submit`.
+  registered with a widget's `.observe`/`.on_click`/`.on_submit`; a call of a notebook function
+  that returns one of its own functions (`interact(sigmoid_picture(), ...)`) names that function.
 - The "Open in Colab" badge points at the notebook's own path in the repository.
 """
 import ast
@@ -54,12 +56,13 @@ def _called_name(call):
     return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
 
 
-def _is_plt_show(statement):
+def _is_plt_show(statement, live_figures=()):
+    """plt.show(), or show(...) of a name bound to a LiveFigure(...)."""
     if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
         return False
     func = statement.value.func
     return (isinstance(func, ast.Attribute) and func.attr == "show"
-            and isinstance(func.value, ast.Name) and func.value.id == "plt")
+            and isinstance(func.value, ast.Name) and func.value.id in ("plt", *live_figures))
 
 
 def callbacks(module):
@@ -84,9 +87,13 @@ class CallbackChecker:
 
     def __init__(self, module):
         self.functions = {}
+        self.live_figures = set()     # names bound to LiveFigure(...): their show() draws the picture
         for node in ast.walk(module):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.functions[node.name] = node          # the last definition wins, as when run
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
+                    and _called_name(node.value) == "LiveFigure":
+                self.live_figures |= {target.id for target in node.targets if isinstance(target, ast.Name)}
 
     def resolve(self, expression):
         """The function (def or lambda) an expression names; unwraps functools.partial(f, ...)."""
@@ -96,6 +103,12 @@ class CallbackChecker:
             return self.resolve(expression.args[0])
         if isinstance(expression, ast.Name):
             return self.functions.get(expression.id)
+        if isinstance(expression, ast.Call) and isinstance(expression.func, ast.Name) \
+                and expression.func.id in self.functions:       # a function that makes the callback
+            maker = self.functions[expression.func.id]
+            returned = [node.value.id for node in maker.body
+                        if isinstance(node, ast.Return) and isinstance(node.value, ast.Name)]
+            return self.functions.get(returned[-1]) if returned else None
         return None
 
     def plots(self, function, seen=()):
@@ -129,7 +142,7 @@ class CallbackChecker:
         if not statements:
             return False
         last = statements[-1]
-        if _is_plt_show(last):
+        if _is_plt_show(last, self.live_figures):
             return True
         if isinstance(last, ast.If):
             return self._block_ends_with_show(last.body, seen) and self._block_ends_with_show(last.orelse, seen)
@@ -191,6 +204,8 @@ SETUP = "import matplotlib.pyplot as plt\nfrom ipywidgets import interact, inter
     "from functools import partial\ndef draw(lr, epochs):\n    plt.plot([0, lr])\n\n"
     "interact(partial(draw, epochs=3), lr=(0.1, 1.0))",
     "interact(some_module.draw, lr=(0.1, 1.0))",
+    "def picture():\n    live = LiveFigure()\n\n"
+    "    def draw(lr):\n        live.axes.plot([0, lr])\n    return draw\n\ninteract(picture(), lr=(0.1, 1.0))",
 ])
 def test_a_plotting_callback_without_a_final_plt_show_is_caught(code):
     assert len(plotting_callbacks_without_show(_notebook(SETUP, code))) == 1
@@ -203,6 +218,9 @@ def test_a_plotting_callback_without_a_final_plt_show_is_caught(code):
     "def draw(lr):\n    fig, ax = plt.subplots()\n    ax.plot([0, lr])\n    finish(ax)\n\ninteract(draw, lr=(0.1, 1.0))",
     "def draw(lr):\n    if lr <= 0:\n        return\n    plt.plot([0, lr])\n    plt.show()\n\ninteract(draw, lr=(0.1, 1.0))",
     "def report(lr):\n    print(f'learning rate {lr}')\n\ninteract(report, lr=(0.1, 1.0))",
+    "def picture():\n    live = LiveFigure()\n    line, = live.axes.plot([0, 1])\n\n"
+    "    def draw(lr):\n        line.set_ydata([0, lr])\n        live.show(line)\n    return draw\n\n"
+    "interact(picture(), lr=(0.1, 1.0))",
 ])
 def test_a_callback_that_shows_its_figure_or_draws_nothing_passes(code):
     assert plotting_callbacks_without_show(_notebook(SETUP, code)) == []
