@@ -56,7 +56,7 @@ def commit():
 
 def sandbox():
     config = (ROOT / "nbgrader_config.py").read_text(encoding="utf-8")
-    if "SandboxExecute" in config and os.environ.get("BACKPROP_SANDBOX") != "off":
+    if "GradingExecute" in config and os.environ.get("BACKPROP_SANDBOX") != "off":
         return ("on: grading kernels run in the bubblewrap sandbox (course.grading.sandbox, set in nbgrader_config.py), "
                 "for plain `nbgrader autograde` and `course grade` alike")
     return "off: grading kernels run unconfined"

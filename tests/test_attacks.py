@@ -55,6 +55,7 @@ def test_every_attempt_on_the_grader_or_the_host_is_blocked(graded, run, attack)
 @pytest.mark.parametrize("run", RUNS)
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.student)
 def test_no_graded_notebook_or_feedback_holds_the_graders_code(graded, run, attack):
+    """(A damaged notebook may have no graded copy at all: that costs its student only.)"""
     for path in (graded.autograded(run, attack.student), graded.feedback(run, attack.student)):
         if path.exists():
             text = path.read_text(encoding="utf-8", errors="replace")
@@ -83,6 +84,11 @@ def test_nothing_is_left_on_the_host(graded):
     assert graded.host_after == graded.host_before
     assert not (graded.courses["course grade"].root / "planted").exists()
     assert not (graded.courses["nbgrader"].root / "planted").exists()
+
+
+def test_a_damaged_notebook_is_graded_by_course_grade_and_costs_only_its_student(graded):
+    assert graded.scores("course grade", "a22_damaged_metadata") == HONEST_WRONG
+    assert graded.scores("nbgrader", "m_right") == FULL          # plain nbgrader went on after it
 
 
 def test_the_kernel_cannot_import_or_read_the_grader(graded):

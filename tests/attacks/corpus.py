@@ -273,6 +273,20 @@ def delete_and_fake_test_cells(nb):
             del cell.metadata["nbgrader"]
 
 
+def damaged_metadata(nb):
+    """nbgrader metadata of the wrong kinds: null on one test cell, a number for a grade_id, text for points."""
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if not meta:
+            continue
+        if meta.get("grade_id") == "test_sigmoid":
+            cell.metadata["nbgrader"] = None
+        elif meta.get("grade_id") == "init_params":
+            meta["grade_id"] = 12
+        elif meta.get("grade_id") == "test_init_params":
+            meta["points"] = "all of them"
+
+
 def fake_extra_test_cell(nb):
     """A cell of its own with made-up grading metadata and a big score."""
     cell = nbformat.v4.new_code_cell("100.0")
@@ -317,4 +331,6 @@ ATTACKS = [
     Attack("a20_edit_tests", "locked test cells edited, a fake score, metadata stripped",
            edit=delete_and_fake_test_cells),
     Attack("a21_fake_test_cell", "a test cell of its own worth 100 points", edit=fake_extra_test_cell),
+    Attack("a22_damaged_metadata", "nbgrader metadata null, a number for a grade_id, text for points",
+           edit=damaged_metadata),
 ]

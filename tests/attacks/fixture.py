@@ -17,10 +17,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 
 from autograde_harness import GradingCourse
-from corpus import ATTACKS, WRONG_SIGMOID
+from corpus import ATTACKS, HONEST_WRONG, WRONG_SIGMOID
 from course.authoring import notebooks
 from course.layout import notebook_path, tool_env
 
@@ -93,10 +93,13 @@ class AttackedClass:
         return log
 
     def scores(self, run, student):
-        """{test grade_id: score} of one student in one run (from the gradebook)."""
+        """{test grade_id: score} of one student in one run (from the gradebook; nothing graded: 0)."""
         root = self.courses[run].root
         with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-            nb = gb.find_submission_notebook(NAME, ASSIGNMENT, student)
+            try:
+                nb = gb.find_submission_notebook(NAME, ASSIGNMENT, student)
+            except MissingEntry:
+                return {cell: 0.0 for cell in HONEST_WRONG}
             return {g.name: g.score for g in nb.grades if g.cell_type == "code"}
 
     def autograded(self, run, student):
