@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-from course.judge import checks as grading
 from course.judge import reference
 from course.judge import softmax_hints as softmax_grading
 from course.judge.checks import Wrong, numerical_gradient
@@ -38,13 +37,3 @@ def test_an_unrelated_gradient_gets_the_hint():
 def test_the_right_gradient_passes():
     Y, P, numeric = gradient_case(n=9, k=4, seed=3)
     softmax_grading.expect_matching_gradient((P - Y) / 9, numeric, "dL/dZ", 9)
-
-
-def test_the_tamper_guard_watches_this_module():
-    guard = getattr(grading, "_GUARD", None)
-    if guard is None:
-        pytest.skip("course.judge.checks has no tamper guard in this checkout")
-    original = softmax_grading.expect_matching_gradient
-    softmax_grading.expect_matching_gradient = lambda *args, **kwargs: None
-    assert "course.judge.softmax_hints.expect_matching_gradient" in guard.restore()
-    assert softmax_grading.expect_matching_gradient is original
