@@ -37,6 +37,8 @@ def test_the_honest_students_are_graded_as_if_alone(graded, run):
 @pytest.mark.parametrize("run", RUNS)
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.student)
 def test_no_attack_scores_more_than_the_honest_wrong_solution(graded, run, attack):
+    if attack.root_only and run == "nbgrader":
+        return                                   # graded in the root run only (see tests/attacks/fixture.py)
     scores = graded.scores(run, attack.student)
     assert set(scores) == set(HONEST_WRONG), f"{attack.what}: graded cells {sorted(scores)}"
     for cell, honest in HONEST_WRONG.items():
@@ -56,6 +58,8 @@ def test_every_attempt_on_the_grader_or_the_host_is_blocked(graded, run, attack)
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.student)
 def test_no_graded_notebook_or_feedback_holds_the_graders_code(graded, run, attack):
     """(A damaged notebook may have no graded copy at all: that costs its student only.)"""
+    if attack.root_only and run == "nbgrader":
+        return
     for path in (graded.autograded(run, attack.student), graded.feedback(run, attack.student)):
         if path.exists():
             text = path.read_text(encoding="utf-8", errors="replace")
@@ -78,6 +82,12 @@ def test_a_flood_of_output_is_cut_before_it_reaches_the_graded_notebook(graded, 
     assert graded.autograded(run, "a14_flood").stat().st_size < 3 * 1024 ** 2
     assert graded.feedback(run, "a14_flood").stat().st_size < 4 * 1024 ** 2
     assert "output cut" in graded.outputs(run, "a14_flood")
+
+
+def test_a_fork_bomb_stops_at_the_process_limit(graded):
+    text = graded.outputs("course grade", "a16_fork_bomb")
+    started = int(re.search(r"started (\d+) processes", text).group(1))
+    assert 0 < started < 64
 
 
 def test_nothing_is_left_on_the_host(graded):

@@ -38,6 +38,7 @@ class Attack:
     edit: object = None               # edit(notebook) after the code is in
     blocked: list = field(default_factory=list)    # attempts that must print "blocked <what>"
     kills_kernel: bool = False        # the kernel dies or hangs: every later cell earns nothing
+    root_only: bool = False           # bounded by a per-uid limit, which the user-namespace run cannot show
 
 
 # --- replacing what a grader inside the kernel would rely on ---------------------------------------
@@ -236,12 +237,17 @@ except OSError as error:
 '''
 
 FORK_BOMB = '''
-import os
-for _ in range(10_000):
+import os, time
+started = 0
+for _ in range(300):                 # children only sleep: the limit, not the machine, stops it
     try:
-        os.fork()
+        if os.fork() == 0:
+            time.sleep(20)
+            os._exit(0)
+        started += 1
     except OSError:
         break
+print(f"started {started} processes")
 '''
 
 MEMORY_BOMB = '''
@@ -324,7 +330,7 @@ ATTACKS = [
     Attack("a15_host_writes", "files in the IPC directory, /dev/shm, /dev, /tmp and the course",
            HOST_WRITES, blocked=["a file in the kernel's IPC directory", "a device node",
                                  "a 300 MB file in /dev/shm", "a 300 MB file in /tmp"]),
-    Attack("a16_fork_bomb", "fork until the process limit", FORK_BOMB),
+    Attack("a16_fork_bomb", "fork until the process limit", FORK_BOMB, root_only=True),
     Attack("a17_memory_bomb", "allocate until the memory limit", MEMORY_BOMB, kills_kernel=True),
     Attack("a18_os_exit", "the kernel exits", OS_EXIT, kills_kernel=True),
     Attack("a19_loop", "an infinite loop (stopped at the cell's time limit)", LOOP, kills_kernel=True),

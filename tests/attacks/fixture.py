@@ -7,7 +7,9 @@
 2. plain `nbgrader autograde` + `generate_feedback` in a second course, as a normal user: uid
    1000 in a user namespace (bwrap --unshare-user), so the sandbox takes its non-root path.
    (This machine's Python lives under /root, mode 700: an account made with useradd could
-   not run it; inside the namespace the process is uid 1000 to itself and to the sandbox.)
+   not run it; inside the namespace the process is uid 1000 to itself and to the sandbox.
+   Outside it is still root, for which the kernel ignores the process limit: the fork bomb,
+   bounded by that per-uid limit, is graded in the root run only.)
 Both courses hold this repository's nbgrader_config.py and source/01_initialization.
 """
 import os
@@ -60,7 +62,8 @@ class AttackedClass:
         self.logs = {}
         for label, course in self.courses.items():
             students = {"m_right": submission(course, right=True), "m_wrong": submission(course)}
-            students.update({a.student: submission(course, a) for a in ATTACKS})
+            students.update({a.student: submission(course, a) for a in ATTACKS
+                             if label == "course grade" or not a.root_only})
             for student, nb in students.items():
                 notebooks.write(nb, course.root / "submitted" / student / ASSIGNMENT / f"{NAME}.ipynb")
         self.logs["course grade"] = self._course_grade(self.courses["course grade"].root)
