@@ -19,6 +19,9 @@ RUNS = ["course grade", "nbgrader"]
 # text that only the grader's code holds: if it shows in a student's outputs, something leaked
 SECRETS = ["check.call(student.", "def grade_", "@rule(", "numerical_gradient(f, x.copy()"]
 _class = []
+# (run, attack) pairs: an attack marked root_only is graded in the root run only
+GRADED = [pytest.param(run, attack, id=f"{attack.student}-{run}") for run in RUNS for attack in ATTACKS
+          if run == "course grade" or not attack.root_only]
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +37,8 @@ def test_the_honest_students_are_graded_as_if_alone(graded, run):
     assert graded.scores(run, "m_wrong") == HONEST_WRONG
 
 
-@pytest.mark.parametrize("run", RUNS)
-@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.student)
+@pytest.mark.parametrize("run, attack", GRADED)
 def test_no_attack_scores_more_than_the_honest_wrong_solution(graded, run, attack):
-    if attack.root_only and run == "nbgrader":
-        return                                   # graded in the root run only (see tests/attacks/fixture.py)
     scores = graded.scores(run, attack.student)
     assert set(scores) == set(HONEST_WRONG), f"{attack.what}: graded cells {sorted(scores)}"
     for cell, honest in HONEST_WRONG.items():
@@ -54,12 +54,9 @@ def test_every_attempt_on_the_grader_or_the_host_is_blocked(graded, run, attack)
         assert f"blocked {what}:" in text, f"{what!r} did not report blocked"
 
 
-@pytest.mark.parametrize("run", RUNS)
-@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.student)
+@pytest.mark.parametrize("run, attack", GRADED)
 def test_no_graded_notebook_or_feedback_holds_the_graders_code(graded, run, attack):
     """(A damaged notebook may have no graded copy at all: that costs its student only.)"""
-    if attack.root_only and run == "nbgrader":
-        return
     for path in (graded.autograded(run, attack.student), graded.feedback(run, attack.student)):
         if path.exists():
             text = path.read_text(encoding="utf-8", errors="replace")
