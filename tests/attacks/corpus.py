@@ -188,7 +188,7 @@ EXFILTRATE = ATTEMPT + '''
 kernel = get_ipython().kernel
 def the_grader():
     for pid in filter(str.isdigit, os.listdir("/proc")):
-        if "nbgrader" in open(f"/proc/{pid}/cmdline").read().split("\0"):
+        if "nbgrader" in open(f"/proc/{pid}/cmdline").read().split(chr(0)):
             return pid
     raise LookupError("only the sandbox's own processes are visible")
 attempt("the grader's process", the_grader)
