@@ -12,6 +12,23 @@ TITLE = "6. Memory (peak resident set size, sampled every 50 ms)"
 
 
 GRADING, STUDENT = "grading worker", "student kernel"
+FLOOD_ASSIGNMENT = "01_initialization"
+FLOOD = 'for _ in range(60):\n    print("x" * 1_000_000)\nprint("y" * 30_000_000)\n'   # 90 MB printed
+
+
+def flood(ctx):
+    """One autograde of a submission that prints 90 MB (the judge cuts a cell's output at 1 MiB)."""
+    from course.authoring import notebooks
+    base = ctx.course()
+    base.generate(FLOOD_ASSIGNMENT)
+    course = base.copy("memory_flood")
+    nb = course.reference_submission(FLOOD_ASSIGNMENT)
+    for cell in nb.cells:
+        if notebooks.grade_id(cell) == "sigmoid":
+            cell.source = FLOOD + cell.source
+    course.submit("flood", FLOOD_ASSIGNMENT, nb)
+    _, sampler = course.autograde(FLOOD_ASSIGNMENT, "flood")
+    ctx.record_memory(f"{GRADING}: nbgrader autograde + kernel, {FLOOD_ASSIGNMENT} printing 90 MB", sampler)
 
 
 def measure(ctx, grading=True, student=True):
@@ -36,6 +53,8 @@ def run(ctx):
     sampled = " ".join(what for what, _, _ in ctx.memory)
     if GRADING not in sampled or STUDENT not in sampled:
         measure(ctx, grading=GRADING not in sampled, student=STUDENT not in sampled)
+    if not ctx.quick:
+        flood(ctx)
     if not ctx.memory:
         table.add_missing("grading worker and student kernel", "no notebook written yet")
         return table
