@@ -71,7 +71,7 @@ def test_feedback_is_safe_to_open(graded, run):
     assert "Equal weights stay equal." in html                      # the written answer is there, as text
     assert not re.search(r"<script[^>]*>[^<]*alert\(", html)
     assert not re.search(r"<[^>]+\son(error|load)\s*=", html, re.IGNORECASE)
-    assert not re.search(r"""href\s*=\s*["']?\s*javascript:""", html, re.IGNORECASE)
+    assert not re.search(r"""<a\s[^>]*href\s*=\s*["']?\s*javascript:""", html, re.IGNORECASE)
 
 
 @pytest.mark.parametrize("run", RUNS)

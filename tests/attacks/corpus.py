@@ -38,7 +38,8 @@ class Attack:
     edit: object = None               # edit(notebook) after the code is in
     blocked: list = field(default_factory=list)    # attempts that must print "blocked <what>"
     kills_kernel: bool = False        # the kernel dies or hangs: every later cell earns nothing
-    root_only: bool = False           # bounded by a per-uid limit, which the user-namespace run cannot show
+    root_only: bool = False           # graded in the root run only: bounded by a per-uid limit the user-namespace
+                                      # run cannot show (fork bomb), or slow and not about who runs the grader
 
 
 # --- replacing what a grader inside the kernel would rely on ---------------------------------------
@@ -331,9 +332,10 @@ ATTACKS = [
            HOST_WRITES, blocked=["a file in the kernel's IPC directory", "a device node",
                                  "a 300 MB file in /dev/shm", "a 300 MB file in /tmp"]),
     Attack("a16_fork_bomb", "fork until the process limit", FORK_BOMB, root_only=True),
-    Attack("a17_memory_bomb", "allocate until the memory limit", MEMORY_BOMB, kills_kernel=True),
+    Attack("a17_memory_bomb", "allocate until the memory limit", MEMORY_BOMB, kills_kernel=True, root_only=True),
     Attack("a18_os_exit", "the kernel exits", OS_EXIT, kills_kernel=True),
-    Attack("a19_loop", "an infinite loop (stopped at the cell's time limit)", LOOP, kills_kernel=True),
+    Attack("a19_loop", "an infinite loop (stopped at the cell's time limit)", LOOP, kills_kernel=True,
+           root_only=True),
     Attack("a20_edit_tests", "locked test cells edited, a fake score, metadata stripped",
            edit=delete_and_fake_test_cells),
     Attack("a21_fake_test_cell", "a test cell of its own worth 100 points", edit=fake_extra_test_cell),
