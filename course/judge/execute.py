@@ -77,8 +77,10 @@ class JudgeExecute(Execute):
                 notebook = gb.find_notebook(info["notebook"], info["assignment"])
             except MissingEntry:
                 return sources
+            graded = {cell.name for cell in notebook.grade_cells if cell.cell_type == "code"}
             for cell in notebook.source_cells:
-                sources[cell.name] = cell.source
+                if cell.name in graded:          # the test cells (and code solution cells' ids, never judged)
+                    sources[cell.name] = cell.source
         return sources
 
     async def async_start_new_kernel_client(self):
