@@ -64,6 +64,7 @@ class JudgeExecute(Execute):
         self.rules, self.module = rules.for_notebook(self.notebook_name, self.rule_modules)
         self.trusted = self.test_sources if self.test_sources is not None else self._gradebook_sources(info)
         self.kernel = None
+        self.earned = {}          # grade_id -> (points earned, points) of the cells judged so far
         self._cell_bytes = {}
         return super().preprocess(nb, resources, km)
 
@@ -108,7 +109,7 @@ class JudgeExecute(Execute):
         if rule is None:
             cell.outputs = [_error("NoRule", f"the grader has no rule for {grade_id}; ask your instructor")]
             return
-        student = remote.Student(self.kernel, run_sync, budget=self.timeout, lend=rule.lent())
+        student = remote.Student(self.kernel, run_sync, budget=self.timeout, lend=self._to_lend(rule))
         printed = io.StringIO()
         check = Checker(rule.points)
         try:
@@ -131,10 +132,23 @@ class JudgeExecute(Execute):
         else:
             lines = check.summary()
             cell.outputs = _stream(printed.getvalue() + "".join(line + "\n" for line in lines))
+            self.earned[grade_id] = (check.score(), rule.points)
             cell.outputs.append(new_output("execute_result", data={"text/plain": repr(check.score())},
                                            execution_count=None))
         cell.execution_count = None
         log.info("judged %s in %.2f s", grade_id, time.perf_counter() - start)
+
+    def _to_lend(self, rule):
+        """The helpers the kernel gets from the grader for this cell: those of rule.lend whose own
+        test cell has not earned its full points here (wrong, unfinished, or not judged yet).
+        A helper that earned them is the student's, and right as far as its tests can tell; one
+        with no test cell of its own is the notebook's read-only given code."""
+        lend = {}
+        for name, function in rule.lent().items():
+            test = f"test_{name}"
+            if test in self.rules and self.earned.get(test) != (self.rules[test].points, self.rules[test].points):
+                lend[name] = function
+        return lend
 
     def _visible_checks(self, source, rule, student):
         """Run the cell's visible checks here: the student's functions remote, the rest ours."""
