@@ -24,6 +24,7 @@ few at a time (as_completed): no more than the workers have threads, so the sche
 only those. Keys are ("grade", student, assignment, random hex): one task group on the
 dashboard, and two runs on one cluster never share a key.
 """
+import collections
 import shutil
 import uuid
 
@@ -89,14 +90,16 @@ class DaskPool:
 
     def as_completed(self, tasks):
         """Yield each Task when it is done. At most as many are on the cluster as it has threads,
-        counted afresh as each finishes (workers may come and go): a worker that dies holds only
-        the one task it was running, so only that one is charged with the death."""
+        counted afresh as each finishes (workers may come and go), so a worker that dies seldom
+        holds more than the task it was running, and only those are charged with its death."""
         from distributed import as_completed
-        waiting, running, done = list(tasks), {}, as_completed(loop=self.client.loop)
+        waiting, running, done = collections.deque(tasks), {}, as_completed(loop=self.client.loop)
 
         def fill():
-            while waiting and len(running) < max(1, self.size):
-                task = waiting.pop(0)
+            for _ in range(max(1, self.size) - len(running)):
+                if not waiting:
+                    return
+                task = waiting.popleft()
                 task.future = self.client.submit(task.function, *task.args, key=task.key, pure=False)
                 running[task.future.key] = task
                 done.add(task.future)
