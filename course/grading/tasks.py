@@ -81,7 +81,7 @@ def unpack(data, folder):
 def grade_submission(template, job):
     """Grade one Job against a packed template in a private temporary folder; returns Graded."""
     notebook = nbformat.reads(job.notebook.decode("utf-8"), as_version=4)
-    switch = {} if job.sandbox else {"BACKPROP_SANDBOX": "off"}
+    switch = {"BACKPROP_SANDBOX": "on" if job.sandbox else "off"}  # a worker's own environment cannot turn it off
     with _ONE_AT_A_TIME, environment(tool_env(**switch)):
         work = Path(tempfile.mkdtemp(prefix="backprop-task-"))
         try:
