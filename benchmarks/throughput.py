@@ -51,13 +51,15 @@ def course_grade_missing():
     return None
 
 
-def grade_with_course(course, assignments, workers):
-    """Grade the course's submitted/ with `course grade --workers N --root <course>`; returns (seconds, sampler)."""
+def grade_with_course(course, assignments, workers, *options):
+    """Grade the course's submitted/ with `course grade --workers N --root <course> [options]`;
+    returns (seconds, sampler)."""
     command = [sys.executable, "-m", "course", "grade", *assignments, "--workers", str(workers),
-               "--root", str(course.root)]
+               "--root", str(course.root), *options]
     elapsed, result, sampler = run_sampled(command, course.root)
     if result.returncode != 0:
-        raise RuntimeError(f"course grade --workers {workers} failed: {last_line(result.stderr or result.stdout)}")
+        raise RuntimeError(f"course grade --workers {workers} {' '.join(options)} failed: "
+                           f"{last_line(result.stderr or result.stdout)}")
     return elapsed, sampler
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import psutil
 import pytest
 
-from benchmarks import (autograde_cost, learning_quality, memory, slider_latency, student_runtime,
+from benchmarks import (autograde_cost, cluster, learning_quality, memory, slider_latency, student_runtime,
                         throughput)
 from benchmarks import report
 from benchmarks.common import QUICK, SKIPPED, Context, Table, TreeSampler, percentile
@@ -60,7 +60,7 @@ def test_quick_run_prints_every_table_with_its_columns(quick_run):
     stdout, results, _ = quick_run
     tables = markdown_tables(results)
     expected = {module.TITLE for module in (autograde_cost, throughput, student_runtime, slider_latency,
-                                            learning_quality, memory)}
+                                            learning_quality, memory, cluster)}
     assert set(tables) == expected
     for title in expected:
         assert f"### {title}" in stdout
@@ -79,6 +79,8 @@ def test_quick_run_has_a_row_for_every_subject(quick_run):
     labels = [row[0] for row in tables[throughput.TITLE][1]]
     assert labels[0].startswith("plain nbgrader")
     assert labels[1:] == ["course grade --workers 1", "course grade --workers 2"]
+    assert [row[0] for row in tables[cluster.TITLE][1]] == ["local pool: course grade --workers 2",
+                                                            "course grade --cluster (Dask, 1 worker)"]
     assert {row[0] for row in tables[slider_latency.TITLE][1]} == set(slider_latency.ASSIGNMENTS)
     xor_row, iris_row = tables[learning_quality.TITLE][1]
     assert xor_row[0].startswith("04 XOR") and iris_row[0].startswith("05 iris")

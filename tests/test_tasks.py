@@ -58,4 +58,3 @@ def test_the_local_pool_runs_a_task_in_another_process(tmp_path):
     with tasks.LocalPool(1, {**os.environ, "BACKPROP_MARK": "set"}) as pool:
         future = pool.submit(os.getenv, "BACKPROP_MARK")
         assert [pool.result(f) for f in pool.as_completed([future])] == ["set"]
-        assert pool.share(b"template", ("template", "02_forward")) == b"template"

@@ -1,6 +1,6 @@
 """Grade on a Dask cluster: `course grade --cluster tcp://HOST:8786`.
 
-A drop-in for tasks.LocalPool (share, submit, as_completed, result) over a dask.distributed
+A drop-in for tasks.LocalPool (submit, as_completed, result) over a dask.distributed
 Client. The scheduler and workers are Dask's own commands (see the README):
 
     dask scheduler --host 0.0.0.0 --port 8786
@@ -16,12 +16,15 @@ setting distributed.scheduler.allowed-failures, default 3) fails with KilledWork
 result() turns into WorkerDied: one student's problem, the class goes on. Results come back
 to the instructor's process only, which merges each one once.
 
-A packed template is put on the cluster as a small task that returns it (not with scatter):
-scattered data that lived only on dead workers is gone, a task's result is recomputed. The
-grading tasks are sent a few at a time (as_completed): no more than the workers have threads.
-Keys are (kind, student, assignment, random hex): one task group "grade" on the dashboard, and
-two runs on one cluster never share a key.
+Each task carries its packed template itself (15-50 KB), rather than depending on one
+scattered or computed copy per assignment: a task with a dependency waits on a worker for
+that data, and when a worker holding the only copy dies every task waiting for it is charged
+with the death too, so one poison submission could fail innocent ones. The tasks are sent a
+few at a time (as_completed): no more than the workers have threads, so the scheduler holds
+only those. Keys are ("grade", student, assignment, random hex): one task group on the
+dashboard, and two runs on one cluster never share a key.
 """
+import collections
 import shutil
 import uuid
 
@@ -31,10 +34,6 @@ WORKER_TIMEOUT = 120   # s to wait for a first worker
 
 class WorkerDied(Exception):
     """A submission's task ended every Dask worker it ran on."""
-
-
-def _pass_through(data):
-    return data
 
 
 class Task:
@@ -85,24 +84,22 @@ class DaskPool:
         return (f"the Dask cluster at {self.address} ({len(workers)} workers, {self.size} threads; a submission "
                 f"is tried on at most {self.allowed_failures + 1} workers)")
 
-    def share(self, data, name):
-        """Data many tasks use (a packed template), held on the cluster and recomputable."""
-        return self.client.submit(_pass_through, data, key=(*name, uuid.uuid4().hex), pure=False)
-
     def submit(self, function, *args, name=None):
         """A task to run; it is sent to the cluster by as_completed, when a worker thread is free."""
         return Task(function, args, (*(name or (function.__name__,)), uuid.uuid4().hex))
 
     def as_completed(self, tasks):
         """Yield each Task when it is done. At most as many are on the cluster as it has threads,
-        counted afresh as each finishes (workers may come and go): a worker that dies holds only
-        the one task it was running, so only that one is charged with the death."""
+        counted afresh as each finishes (workers may come and go), so a worker that dies seldom
+        holds more than the task it was running, and only those are charged with its death."""
         from distributed import as_completed
-        waiting, running, done = list(tasks), {}, as_completed(loop=self.client.loop)
+        waiting, running, done = collections.deque(tasks), {}, as_completed(loop=self.client.loop)
 
         def fill():
-            while waiting and len(running) < max(1, self.size):
-                task = waiting.pop(0)
+            for _ in range(max(1, self.size) - len(running)):
+                if not waiting:
+                    return
+                task = waiting.popleft()
                 task.future = self.client.submit(task.function, *task.args, key=task.key, pure=False)
                 running[task.future.key] = task
                 done.add(task.future)

@@ -161,7 +161,7 @@ def _grade_all(found, templates, root, results, work, db_url, course_id, sandbox
     returns the Records."""
     releases = {a: _release_notebook(a, root, templates[a]) for a in templates}
     records, jobs = [], {}
-    packed = {a: pool.share(tasks.pack(templates[a]), ("template", a)) for a in templates}
+    packed = {a: tasks.pack(templates[a]) for a in templates}  # 15-50 KB, sent with each task
     normalized_dir = results / "normalized"
     shutil.rmtree(normalized_dir, ignore_errors=True)
     for sub in found:

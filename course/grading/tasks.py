@@ -17,7 +17,7 @@ No shared filesystem is assumed: the task unpacks the template into a temporary 
 its own, grades there with course.grading.autograde.grade (the same call for every pool), packs
 what it produced and removes the folder. It never writes the real gradebook: the instructor's
 process merges each Result (course.grading.merge). The local pool (LocalPool, the default) and
-the Dask cluster (course.grading.cluster.DaskPool) have the same four methods: share, submit,
+the Dask cluster (course.grading.cluster.DaskPool) have the same three methods: submit,
 as_completed, result.
 """
 import concurrent.futures
@@ -81,7 +81,7 @@ def unpack(data, folder):
 def grade_submission(template, job):
     """Grade one Job against a packed template in a private temporary folder; returns Graded."""
     notebook = nbformat.reads(job.notebook.decode("utf-8"), as_version=4)
-    switch = {} if job.sandbox else {"BACKPROP_SANDBOX": "off"}
+    switch = {"BACKPROP_SANDBOX": "on" if job.sandbox else "off"}  # a worker's own environment cannot turn it off
     with _ONE_AT_A_TIME, environment(tool_env(**switch)):
         work = Path(tempfile.mkdtemp(prefix="backprop-task-"))
         try:
@@ -115,12 +115,8 @@ class LocalPool:
     def describe(self):
         return f"{self.size} workers"
 
-    def share(self, data, name):
-        """Data every task of an assignment uses (a packed template): here, the bytes themselves.
-        name (here unused): a tuple of strings naming it, ("template", assignment)."""
-        return data
-
     def submit(self, function, *args, name=None):
+        """Run function(*args) in a worker process; name (a tuple of strings) only matters on a cluster."""
         return self.executor.submit(function, *args)
 
     def as_completed(self, futures):
