@@ -31,5 +31,6 @@ def plot_output_surface(ax, output_fn, X, y, title="", animated=False):
     drawn = [ax.imshow(out, extent=(-0.5, 1.5, -0.5, 1.5), origin="lower", cmap="coolwarm",
                        vmin=0.0, vmax=1.0, alpha=0.75, animated=animated)]
     if out.min() < 0.5 < out.max():          # a boundary exists: draw where the output crosses 0.5
-        drawn.append(ax.contour(G1, G2, out, levels=[0.5], colors="black", linewidths=2, animated=animated))
+        drawn.append(ax.contour(G1, G2, out, levels=[0.5], colors="black", linewidths=2))
+        drawn[-1].set_animated(animated)     # (matplotlib 3.10's contour takes no animated=)
     return drawn + plot_xor(ax, X, y, title, animated=animated)
