@@ -4,8 +4,10 @@
     runs.scores("course grade", "a01_patch_numpy") -> {"test_sigmoid": 2.0, "test_init_params": 0.0}
 
 1. `course grade` as root (course.grading.grade.main, sandbox on, two workers), in one course;
-2. plain `nbgrader autograde` + `generate_feedback` in a second course, as a normal user: uid
-   1000 in a user namespace (bwrap --unshare-user), so the sandbox takes its non-root path.
+2. plain `nbgrader autograde` + `generate_feedback` as a normal user: uid 1000 in a user
+   namespace (bwrap --unshare-user), so the sandbox takes its non-root path. The attackers are
+   split over two courses graded at the same time (each with the honest students), so that this
+   run costs what the two-worker `course grade` run costs.
    (This machine's Python lives under /root, mode 700: an account made with useradd could
    not run it; inside the namespace the process is uid 1000 to itself and to the sandbox.
    Outside it is still root, for which the kernel ignores the process limit: the fork bomb,
@@ -55,19 +57,24 @@ def host_state(tmp):
 class AttackedClass:
     def __init__(self, directory):
         directory = Path(directory)
-        self.courses = {"course grade": GradingCourse(_fresh(directory / "course-grade")),
-                        "nbgrader": GradingCourse(_fresh(directory / "plain-nbgrader"))}
+        graded_by_course_grade = GradingCourse(_fresh(directory / "course-grade"))
+        halves = [GradingCourse(_fresh(directory / f"plain-nbgrader-{k}")) for k in (1, 2)]
         self.tmp = _fresh(directory / "host-tmp")     # the graders' TMPDIR: kernel folders are made here
         self.host_before = host_state(self.tmp)
-        self.logs = {}
-        for label, course in self.courses.items():
+        # run -> {student: the course that grades them}; the honest students are in every course
+        self.where = {"course grade": {}, "nbgrader": {}}
+        users_attacks = [a for a in ATTACKS if not a.root_only]
+        plan = [(graded_by_course_grade, "course grade", ATTACKS)] + [
+            (half, "nbgrader", users_attacks[k::2]) for k, half in enumerate(halves)]
+        for course, run, attacks in plan:
             students = {"m_right": submission(course, right=True), "m_wrong": submission(course)}
-            students.update({a.student: submission(course, a) for a in ATTACKS
-                             if label == "course grade" or not a.root_only})
+            students.update({a.student: submission(course, a) for a in attacks})
             for student, nb in students.items():
                 notebooks.write(nb, course.root / "submitted" / student / ASSIGNMENT / f"{NAME}.ipynb")
-        self.logs["course grade"] = self._course_grade(self.courses["course grade"].root)
-        self.logs["nbgrader"] = self._plain_nbgrader(self.courses["nbgrader"].root)
+                self.where[run].setdefault(student, course)
+        self.halves = halves
+        self.logs = {"course grade": self._course_grade(graded_by_course_grade.root),
+                     "nbgrader": self._plain_nbgrader([half.root for half in halves])}
         self.host_after = host_state(self.tmp)
 
     def _course_grade(self, root):
@@ -85,19 +92,22 @@ class AttackedClass:
                 os.environ["TMPDIR"] = saved[0]
         return "\n".join(lines)
 
-    def _plain_nbgrader(self, root):
-        as_user = ["bwrap", "--dev-bind", "/", "/", "--unshare-user", "--uid", "1000", "--gid", "1000",
-                   "--chdir", str(root), "--"]
+    def _plain_nbgrader(self, roots):
+        """autograde, then generate_feedback, in each course at the same time, as uid 1000."""
         log = ""
         for step in (["autograde", ASSIGNMENT, f"--Execute.timeout={TIMEOUT}"], ["generate_feedback", ASSIGNMENT]):
-            result = subprocess.run(as_user + [sys.executable, "-m", "nbgrader", *step], capture_output=True,
-                                    text=True, env=tool_env(TMPDIR=str(self.tmp)), timeout=1800)
-            log += result.stdout + result.stderr
+            running = [subprocess.Popen(
+                ["bwrap", "--dev-bind", "/", "/", "--unshare-user", "--uid", "1000", "--gid", "1000",
+                 "--chdir", str(root), "--", sys.executable, "-m", "nbgrader", *step],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=tool_env(TMPDIR=str(self.tmp)))
+                for root in roots]
+            for process in running:
+                log += process.communicate(timeout=1800)[0]
         return log
 
-    def scores(self, run, student):
+    def scores(self, run, student, course=None):
         """{test grade_id: score} of one student in one run (from the gradebook; nothing graded: 0)."""
-        root = self.courses[run].root
+        root = (course or self.where[run][student]).root
         with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
             try:
                 nb = gb.find_submission_notebook(NAME, ASSIGNMENT, student)
@@ -106,10 +116,19 @@ class AttackedClass:
             return {g.name: g.score for g in nb.grades if g.cell_type == "code"}
 
     def autograded(self, run, student):
-        return self.courses[run].root / "autograded" / student / ASSIGNMENT / f"{NAME}.ipynb"
+        return self.where[run][student].root / "autograded" / student / ASSIGNMENT / f"{NAME}.ipynb"
 
     def feedback(self, run, student):
-        return self.courses[run].root / "feedback" / student / ASSIGNMENT / f"{NAME}.html"
+        return self.where[run][student].root / "feedback" / student / ASSIGNMENT / f"{NAME}.html"
+
+    def roots(self):
+        """Every course of both runs."""
+        return sorted({course.root for run in self.where.values() for course in run.values()})
+
+    def honest_everywhere(self, run):
+        """{course root: (m_right's scores, m_wrong's scores)} for every course of the run."""
+        return {course.root: (self.scores(run, "m_right", course), self.scores(run, "m_wrong", course))
+                for course in set(self.where[run].values())}
 
     def outputs(self, run, student):
         """All text the student's graded notebook shows (cell outputs)."""
