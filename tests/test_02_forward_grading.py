@@ -241,7 +241,7 @@ def graded(grading_course):
         "only_linear_broken": grading_course.reference_submission(
             ASSIGNMENT, linear=_code(WRONG["linear"]["bias_forgotten"])),
         # linear left as the release stub (raise NotImplementedError()): forward is graded, visible
-        # checks included, with the grader's linear (course.judge.checks.use_reference)
+        # checks included, with the grader's linear (the rule's `lend`)
         "only_linear_unimplemented": grading_course.reference_submission(
             ASSIGNMENT, linear=_release_stub(grading_course, "linear")),
     }

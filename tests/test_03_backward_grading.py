@@ -7,7 +7,7 @@ exactly the points of the parts meant to catch it, each correct alternative must
 Two more submissions prove that one mistake is not counted twice: wrong, or unimplemented (the
 release stub), sigmoid_derivative and mse_loss_grad with a correct backward lose points only in the
 helpers' cells, because the backward cell grades with the grader's helpers
-(course.judge.checks.use_reference, which puts the student's back when the cell ends).
+(the rule's `lend`: the kernel's helpers answered by the grader while that cell is graded).
 All submissions are graded in one nbgrader run.
 """
 import pytest

@@ -5,7 +5,7 @@ own test cell, so they do not interfere); each wrong variant must lose exactly t
 (0 where a visible check already catches it), each correct alternative must get full marks. Two more
 submissions prove that train is graded on its own, visible checks included: wrong, or unimplemented
 (the release stub), update_params, bce_loss and bce_loss_grad with a correct train lose points only
-in their own cells (course.judge.checks.use_reference). All submissions are graded in one run.
+in their own cells (the rule's `lend`, course.judge.rules). All submissions are graded in one run.
 """
 import pytest
 
