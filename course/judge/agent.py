@@ -94,11 +94,6 @@ def _exception(name):
     return found if isinstance(found, type) and issubclass(found, Exception) else RuntimeError
 
 
-def _after(value):
-    """What an argument looks like after the call (arrays, containers and Generators can change)."""
-    return _encode(value)
-
-
 def _run(payload, namespace, ask):
     """Call namespace[payload["call"]] on the payload's inputs; send the outcome back.
 
@@ -113,7 +108,7 @@ def _run(payload, namespace, ask):
     lent = {name: _callback(number, send, saved[name]) for name, number in request.get("lend", {}).items()}
     args = _decode(request["args"], send)
     kwargs = _decode(request["kwargs"], send)
-    before = [json.dumps(_after(a)) for a in args]
+    before = [json.dumps(_encode(a)) for a in args]   # to see what the call changed in place
     outcome = {}
     namespace.update(lent)
     try:
@@ -132,7 +127,7 @@ def _run(payload, namespace, ask):
                 namespace[name] = value
     changed = {}
     for index, arg in enumerate(args):
-        now = json.dumps(_after(arg))
+        now = json.dumps(_encode(arg))
         if now != before[index]:
             changed[str(index)] = json.loads(now)
     outcome["changed"] = changed
