@@ -24,6 +24,7 @@ def kernel():
 
 def define(kernel, code):
     """Run notebook code in the kernel, as a student's cell."""
+    run_sync(kernel.kernel.end)()          # the judge's session, if open, ends before a cell runs
     cell = nbformat.v4.new_code_cell(code)
     kernel.nb.cells.append(cell)
     kernel.execute_cell(cell, len(kernel.nb.cells) - 1)
@@ -102,3 +103,18 @@ def test_a_forged_or_broken_agent_only_changes_the_students_own_answers(kernel):
     with pytest.raises(wire.NotData, match="a Evil"):
         student(kernel).outer(4)
     define(kernel, "agent._run = real")
+
+
+def test_the_calls_of_a_cell_share_one_session_and_ending_it_frees_the_kernel(kernel, monkeypatch):
+    define(kernel, "def double(x):\n    return 2 * x")
+    executed = []
+    execute = kernel.kernel.client.execute
+    monkeypatch.setattr(kernel.kernel.client, "execute", lambda code, **kw: executed.append(code) or execute(code, **kw))
+    who = student(kernel)
+    assert [who.double(i) for i in range(20)] == [2 * i for i in range(20)]
+    assert len(executed) == 1 and "_serve" in executed[0]      # twenty calls, one execute_request
+    who.close()
+    who.close()                                                 # closing twice is harmless
+    define(kernel, "after = double(21)")                        # the kernel runs cells again
+    assert student(kernel).double(4) == 8
+    assert executed[1] == "after = double(21)" and len(executed) == 3 and "_serve" in executed[2]

@@ -1,9 +1,12 @@
 """The calculator's side of a remote call: this file's text is sent into the student's kernel.
 
 It is not imported there (the kernel has no `course` package): course.judge.remote sends
-its source with every call, runs it in a private namespace, and `_run(payload)` calls one of
-the notebook's functions on the inputs in the payload and sends the outcome back as plain
-data, through the kernel's stdin channel (`input()` with a prompt that is JSON).
+its source once per kernel and runs it in a private namespace. For each graded cell the
+grader opens one session (`_serve`, one execute_request) that waits for requests on the
+kernel's stdin channel: each request is one call, `_run(payload)` calls one of the
+notebook's functions on the inputs in it and sends the outcome back as plain data (`input()`
+with a prompt that is JSON), and the grader's answer to that prompt is the next request. An
+empty answer ends the session.
 
 Nothing here judges: it holds no expected value, no comparison, no point. Student code can
 replace or break any of it; then it can only make its own function answer differently,
@@ -94,8 +97,16 @@ def _exception(name):
     return found if isinstance(found, type) and issubclass(found, Exception) else RuntimeError
 
 
+def _serve(namespace, ask, token):
+    """One session: answer the grader's requests until it sends an empty one."""
+    payload = ask(PREFIX + json.dumps({"token": token, "ready": True}))
+    while payload:
+        payload = _run(payload, namespace, ask)
+
+
 def _run(payload, namespace, ask):
-    """Call namespace[payload["call"]] on the payload's inputs; send the outcome back.
+    """Call namespace[payload["call"]] on the payload's inputs; send the outcome back and
+    return the grader's answer (the next request).
 
     ask is the kernel's input(): it sends a prompt to the grader and returns its answer.
     """
@@ -131,4 +142,4 @@ def _run(payload, namespace, ask):
         if now != before[index]:
             changed[str(index)] = json.loads(now)
     outcome["changed"] = changed
-    send({"result": outcome})
+    return ask(PREFIX + json.dumps({"token": request["token"], "result": outcome}))

@@ -113,9 +113,12 @@ class JudgeExecute(Execute):
         printed = io.StringIO()
         check = Checker(rule.points)
         try:
-            with contextlib.redirect_stdout(printed):
-                self._visible_checks(self.trusted[grade_id], rule, student)
-            rule.grade(student, check)
+            try:
+                with contextlib.redirect_stdout(printed):
+                    self._visible_checks(self.trusted[grade_id], rule, student)
+                rule.grade(student, check)
+            finally:
+                student.close()          # the kernel is free for the next cell
         except AssertionError as failure:
             cell.outputs = _stream(printed.getvalue()) + [_error(type(failure).__name__, str(failure))]
         except remote.TimeLimit:

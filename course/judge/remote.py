@@ -3,11 +3,13 @@
     kernel = Kernel(client, manager)                  # nbclient's kernel client and manager
     student = Student(kernel, budget)                 # student.backward(X, y, params, cache)
     grads = student.backward(X, y, params, cache)     # a dict of plain numpy arrays, or raises
+    student.close()                                   # ends the session: the kernel is free again
 
-Each call is one execute_request (silent, not stored in the history) whose code is
-course/judge/agent.py plus the inputs; the kernel answers through its stdin channel
-(input_request prompts that are JSON), and the grader answers the kernel's callbacks the
-same way: the functions the call hands over (numerical_gradient's f) and the helpers lent
+The agent (course/judge/agent.py) is sent once per kernel; the calls of a graded cell
+then share one session, a silent execute_request (not stored in the history) in which the
+agent reads each call from the kernel's stdin channel and answers it there (input_request
+prompts that are JSON; the grader's answer to a result is the next call). The grader
+answers the kernel's callbacks the same way: the functions the call hands over (numerical_gradient's f) and the helpers lent
 for the call (`lend`: the kernel's `softmax` answered by the grader's reference while
 forward_softmax is graded). Whatever the kernel prints meanwhile is read and dropped.
 
@@ -38,7 +40,7 @@ AGENT_MODULE = "__backprop_lab_agent__"
 INSTALL_CODE = ('(lambda sys, types: (sys.modules.__setitem__({name!r}, types.ModuleType({name!r})), '
                 'exec(compile({agent!r}, "<backprop-lab>", "exec"), sys.modules[{name!r}].__dict__)))'
                 '(__import__("sys"), __import__("types"))')
-CALL_CODE = '__import__("sys").modules[{name!r}]._run({payload!r}, globals(), input)'
+SESSION_CODE = '__import__("sys").modules[{name!r}]._serve(globals(), input, {token!r})'
 MAX_PROMPT = wire.MAX_BYTES
 INTERRUPT_GRACE = 5.0     # seconds the kernel gets to answer an interrupt
 
@@ -72,13 +74,19 @@ class KernelDied(KernelGone):
 
 
 class Kernel:
-    """One student's kernel, seen from the grader: remote calls with a time budget."""
+    """One student's kernel, seen from the grader: remote calls with a time budget.
+
+    The calls of one graded cell share a session: one execute_request in which the agent
+    waits on the stdin channel for the next call (one stdin round trip per call instead of
+    an execute_request each). end() closes it; nothing else can run in the kernel meanwhile.
+    """
 
     def __init__(self, client, manager):
         self.client = client
         self.manager = manager
         self.discarded_bytes = 0        # what the kernel printed during remote calls
         self.installed = False
+        self.session = None             # msg_id of the open session's execute_request
         self.poller = zmq.asyncio.Poller()
         self.channels = {}
         for channel in (client.shell_channel, client.stdin_channel, client.iopub_channel):
@@ -94,14 +102,10 @@ class Kernel:
                    "args": wire.encode(list(args), callbacks), "kwargs": wire.encode(dict(kwargs or {}), callbacks),
                    "lend": {n: callbacks.add(f) for n, f in (lend or {}).items()},
                    "errstate": dict(errstate or {})}
-        if not self.installed:
-            self.client.execute(INSTALL_CODE.format(name=AGENT_MODULE, agent=AGENT), silent=True,
-                                store_history=False, stop_on_error=False)
-            self.installed = True
-        code = CALL_CODE.format(name=AGENT_MODULE, payload=json.dumps(request))
-        msg_id = self.client.execute(code, silent=True, store_history=False, allow_stdin=True,
-                                     stop_on_error=False)
-        outcome = await self._serve(msg_id, token, callbacks, deadline)
+        if self.session is None:
+            await self._open(deadline)
+        self.client.input(json.dumps(request))
+        outcome = await self._serve(token, callbacks, deadline)
         if "error" in outcome:
             raise _error_class(_text(outcome["error"], 80))(outcome["error"], _text(outcome.get("message", ""), 500))
         changed = outcome.get("changed", {})
@@ -112,19 +116,33 @@ class Kernel:
                 _write_back(args[int(index)], after)
         return wire.decode(outcome.get("value"))
 
-    async def _serve(self, msg_id, token, callbacks, deadline):
-        """Answer the kernel's prompts until its execute_reply; returns the result message."""
-        result = None
+    async def _open(self, deadline):
+        """Start a session: the agent (sent once per kernel) waits for the first request."""
+        if not self.installed:
+            self.client.execute(INSTALL_CODE.format(name=AGENT_MODULE, agent=AGENT), silent=True,
+                                store_history=False, stop_on_error=False)
+            self.installed = True
+        token = secrets.token_hex(8)
+        self.session = self.client.execute(SESSION_CODE.format(name=AGENT_MODULE, token=token), silent=True,
+                                           store_history=False, allow_stdin=True, stop_on_error=False)
+        await self._serve(token, wire.Callbacks(), deadline, wanted="ready")
+
+    async def end(self, grace=INTERRUPT_GRACE):
+        """Close the session (an empty answer ends the agent's loop) and wait for its reply."""
+        if self.session is None:
+            return
+        msg_id, self.session = self.session, None
+        self.client.input("")
+        deadline = time.monotonic() + grace
         interrupted = False
         while True:
             now = time.monotonic()
-            if deadline is not None and now > deadline and not interrupted:
+            if now > deadline:
+                if interrupted:
+                    raise KernelGone("the kernel did not end its session")
                 await self._interrupt()
-                interrupted, deadline = True, now + INTERRUPT_GRACE
-            elif deadline is not None and now > deadline:
-                raise KernelGone("the kernel did not answer an interrupt")
-            wait = 1000 if deadline is None else max(1, int(1000 * min(1.0, deadline - now)))
-            ready = dict(await self.poller.poll(wait))
+                interrupted, deadline = True, now + grace
+            ready = dict(await self.poller.poll(max(1, int(1000 * min(1.0, deadline - now)))))
             if not ready and not await self._alive():
                 raise KernelDied("the kernel died")
             for socket in ready:
@@ -132,32 +150,67 @@ class Kernel:
                 message = await channel.get_msg(timeout=0)
                 if channel is self.client.iopub_channel:
                     self.discarded_bytes += len(json.dumps(message.get("content", {}), default=str))
+                elif message.get("parent_header", {}).get("msg_id") != msg_id:
                     continue
-                if message.get("parent_header", {}).get("msg_id") != msg_id:
+                elif channel is self.client.shell_channel:
+                    return
+                else:
+                    self.client.input("")          # anything still asking: the session is over
+
+    async def _serve(self, token, callbacks, deadline, wanted="result"):
+        """Answer the kernel's prompts until it sends the `wanted` one (left unanswered: the
+        kernel waits for the next request); returns its content."""
+        interrupted = False
+        while True:
+            now = time.monotonic()
+            if deadline is not None and now > deadline and not interrupted:
+                await self._interrupt()
+                interrupted, deadline = True, now + INTERRUPT_GRACE
+            elif deadline is not None and now > deadline:
+                self.session = None
+                raise KernelGone("the kernel did not answer an interrupt")
+            wait = 1000 if deadline is None else max(1, int(1000 * min(1.0, deadline - now)))
+            ready = dict(await self.poller.poll(wait))
+            if not ready and not await self._alive():
+                self.session = None
+                raise KernelDied("the kernel died")
+            for socket in ready:
+                channel = self.channels[socket]
+                message = await channel.get_msg(timeout=0)
+                if channel is self.client.iopub_channel:
+                    self.discarded_bytes += len(json.dumps(message.get("content", {}), default=str))
                     continue
-                if channel is self.client.shell_channel:
+                if message.get("parent_header", {}).get("msg_id") != self.session:
+                    continue
+                if channel is self.client.shell_channel:      # the session ended before answering
+                    self.session = None
                     if interrupted:
                         raise TimeLimit()
-                    if result is None:
-                        log.debug("no result: %s", message.get("content"))
-                        raise KernelGone("the kernel answered without a result")
-                    return result
-                answer, result = self._answer(message, token, callbacks, result)
+                    log.debug("no result: %s", message.get("content"))
+                    raise KernelGone("the kernel answered without a result")
+                answer, found = self._answer(message, token, callbacks, wanted)
+                if found is not None:
+                    if interrupted:
+                        raise TimeLimit()
+                    return found
                 self.client.input(answer)
 
-    def _answer(self, message, token, callbacks, result):
-        """(reply text, result) for one input_request of the kernel."""
+    def _answer(self, message, token, callbacks, wanted):
+        """(reply text, None) for one input_request of the kernel, or (None, content) when it is
+        the prompt the grader waits for."""
         prompt = message.get("content", {}).get("prompt", "")
         if type(prompt) is not str or not prompt.startswith(PREFIX) or len(prompt) > MAX_PROMPT:
-            return "", result                     # the student's own input(), or garbage: an empty answer
+            return "", None                       # the student's own input(), or garbage: an empty answer
         try:
             request = json.loads(prompt[len(PREFIX):])
         except ValueError:
-            return "", result
+            return "", None
         if type(request) is not dict or request.get("token") != token:
-            return "", result
-        if "result" in request:
-            return "{}", request["result"] if type(request["result"]) is dict else {}
+            return "", None
+        if wanted in request:
+            return None, request[wanted] if type(request[wanted]) is dict else {}
+        if "callback" not in request:
+            return "", None
         try:
             function = callbacks.get(request.get("callback"))
             args = wire.decode(request.get("args"), callbacks)
@@ -165,11 +218,11 @@ class Kernel:
             if type(args) is not list or type(kwargs) is not dict or not all(type(k) is str for k in kwargs):
                 raise wire.NotData("malformed arguments")
             value = function(*args, **kwargs)
-            return json.dumps({"value": wire.encode(value, wire.Callbacks())}), result
+            return json.dumps({"value": wire.encode(value, wire.Callbacks())}), None
         except wire.NotData as error:   # e.g. init_params(..., np.random): the kernel uses its own helper
-            return json.dumps({"error": "TypeError", "message": f"not plain data: {error}", "not_data": True}), result
+            return json.dumps({"error": "TypeError", "message": f"not plain data: {error}", "not_data": True}), None
         except Exception as error:  # noqa: BLE001 - the kernel raises it in the student's code
-            return json.dumps({"error": type(error).__name__, "message": str(error)[:300]}), result
+            return json.dumps({"error": type(error).__name__, "message": str(error)[:300]}), None
 
     async def _interrupt(self):
         log.info("interrupting the kernel: time limit")
@@ -244,3 +297,7 @@ class Student:
     def run(self, name, args, kwargs, errstate=None):
         return self.run_sync(self.kernel.call)(name, args, kwargs, lend=self.lend, errstate=errstate,
                                                deadline=self.deadline)
+
+    def close(self):
+        """End the kernel's session: needed before anything else runs in the kernel."""
+        self.run_sync(self.kernel.end)()
