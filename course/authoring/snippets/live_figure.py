@@ -1,11 +1,13 @@
 # Live pictures (read-only): a slider's figure is drawn once, then each move redraws only what changed.
 import io
 
-import matplotlib.image
 import numpy as np
 from IPython.display import Image, display
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+
+if not GRADING:                  # nothing is drawn while the notebook is graded (see the setup cell)
+    import matplotlib.image
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
 
 class LiveFigure:
