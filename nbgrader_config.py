@@ -50,6 +50,9 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 c.SanitizeHTML.enabled = True      # nbconvert's preprocessors start disabled; nbgrader does not enable them
+# nbconvert's HTMLExporter, its templates compiled once per process instead of once per submission
+# (course grade writes each submission's feedback in a private course: course/grading/feedback.py).
+c.GenerateFeedback.exporter_class = "course.grading.feedback.FeedbackExporter"
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

@@ -372,6 +372,9 @@ class Context:
     memory: list = field(default_factory=list)   # (what, peak bytes, detail) recorded by any benchmark
     _course: Course = None
     _runs: dict = field(default_factory=dict)
+    # (grader label, assignments, class size) -> (seconds, scores) of a class graded by one benchmark,
+    # which another may reuse instead of grading the same class again (--quick: the cluster's local pool)
+    graded: dict = field(default_factory=dict)
 
     def assignments(self):
         """Every assignment id, in course order (present or not: missing ones get a row saying so)."""
