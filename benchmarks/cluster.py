@@ -59,8 +59,9 @@ def run(ctx):
         if on_cluster:
             with dask_cluster(workers) as cluster:
                 elapsed, _ = grade_with_course(graded, assignments, workers, "--cluster", cluster.scheduler_address)
-        else:
-            elapsed, _ = grade_with_course(graded, assignments, workers)
+        else:   # its memory next to table 2's class of 40: a worker's peak does not grow with the class
+            elapsed, sampler = grade_with_course(graded, assignments, workers)
+            ctx.record_memory(f"course grade --workers {workers}: whole process tree, {described}", sampler)
         scores = graded.scores(assignments, students)
         rate = notebooks / elapsed * 60
         if on_cluster and workers == 1:

@@ -375,6 +375,7 @@ class Context:
     # (grader label, assignments, class size) -> (seconds, scores) of a class graded by one benchmark,
     # which another may reuse instead of grading the same class again (--quick: the cluster's local pool)
     graded: dict = field(default_factory=dict)
+    peaks: dict = field(default_factory=dict)    # what -> {role: peak RSS of one process} (record_memory)
 
     def assignments(self):
         """Every assignment id, in course order (present or not: missing ones get a row saying so)."""
@@ -419,6 +420,7 @@ class Context:
         return self._runs[assignment]
 
     def record_memory(self, what, sampler):
+        self.peaks[what] = dict(getattr(sampler, "peak_by_role", {}))
         roles = ", ".join(f"{role} {megabytes(rss)}" for role, rss in sorted(sampler.peak_by_role.items())
                           if rss >= 2**20)
         self.memory.append((what, sampler.peak_total, roles))
