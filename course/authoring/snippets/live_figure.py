@@ -8,6 +8,7 @@ if not GRADING:                  # nothing is drawn while the notebook is graded
     import matplotlib.image
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
 
 
 class LiveFigure:
@@ -39,15 +40,36 @@ class LiveFigure:
         self.figure.set_layout_engine("none")
         self.fitted = True
 
+    def part(self, ax):
+        """(x0, y0, x1, y1), in figure fractions: ax with its labels, up to halfway to its neighbours."""
+        box, others = ax.get_position(), [a.get_position() for a in np.ravel(self.axes) if a is not ax]
+        overlap_y = [o for o in others if o.y0 < box.y1 and box.y0 < o.y1]     # the same row
+        overlap_x = [o for o in others if o.x0 < box.x1 and box.x0 < o.x1]     # the same column
+        x0 = max([(o.x1 + box.x0) / 2 for o in overlap_y if o.x1 <= box.x0], default=0.0)
+        x1 = min([(box.x1 + o.x0) / 2 for o in overlap_y if o.x0 >= box.x1], default=1.0)
+        y0 = max([(o.y1 + box.y0) / 2 for o in overlap_x if o.y1 <= box.y0], default=0.0)
+        y1 = min([(box.y1 + o.y0) / 2 for o in overlap_x if o.y0 >= box.y1], default=1.0)
+        return x0, y0, x1, y1
+
     def show(self, *moving, background=False):
         """Draw the picture; background=True when something outside `moving` changed too
-        (axis limits, say), so the kept background is drawn anew."""
+        (axis limits, say), so the kept background is drawn anew, or background=[axes] when
+        only those axes changed (only their part of it is drawn anew)."""
         fresh = [artist for artist in moving if not artist.get_animated()]
         for artist in fresh:
             artist.set_animated(True)          # left out of the background from now on
         if not self.fitted:
             self.fit()
-        if fresh or background or self.background is None:
+        if background not in (True, False) and not fresh and self.background is not None:
+            self.canvas.restore_region(self.background)
+            renderer = self.canvas.get_renderer()
+            for ax in background:              # paint over the axes' part, then draw them there
+                x0, y0, x1, y1 = self.part(ax)
+                Rectangle((x0, y0), x1 - x0, y1 - y0, transform=self.figure.transFigure, figure=self.figure,
+                          facecolor=self.figure.get_facecolor(), edgecolor="none").draw(renderer)
+                ax.draw(renderer)              # without its moving artists (they are animated)
+            self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+        elif fresh or background or self.background is None:
             visible = [artist.get_visible() for artist in moving]
             for artist in moving:
                 artist.set_visible(False)      # (matplotlib draws an animated image all the same)
