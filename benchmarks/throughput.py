@@ -89,7 +89,7 @@ def run(ctx):
     for workers in (1, 2):
         label = f"course grade --workers {workers}"
         if workers not in ctx.sizes.workers:
-            table.add_text(label, f"skipped: --quick runs only --workers {', '.join(map(str, ctx.sizes.workers))}")
+            table.add_text(label, f"skipped: this run measures only --workers {', '.join(map(str, ctx.sizes.workers))}")
             continue
         if why:
             table.add_missing(label, why)
