@@ -142,20 +142,10 @@ class Kernel:
                     raise KernelGone("the kernel did not end its session")
                 await self._interrupt()
                 interrupted, deadline = True, now + grace
-            ready = dict(await self.poller.poll(max(1, int(1000 * min(1.0, deadline - now)))))
-            if not ready and not await self._alive():
-                raise KernelDied("the kernel died")
-            for socket in ready:
-                channel = self.channels[socket]
-                message = await channel.get_msg(timeout=0)
-                if channel is self.client.iopub_channel:
-                    self.discarded_bytes += len(json.dumps(message.get("content", {}), default=str))
-                elif message.get("parent_header", {}).get("msg_id") != msg_id:
-                    continue
-                elif channel is self.client.shell_channel:
+            for channel, _ in await self._messages(msg_id, deadline - now):
+                if channel is self.client.shell_channel:
                     return
-                else:
-                    self.client.input("")          # anything still asking: the session is over
+                self.client.input("")              # anything still asking: the session is over
 
     async def _serve(self, token, callbacks, deadline, wanted="result"):
         """Answer the kernel's prompts until it sends the `wanted` one (left unanswered: the
@@ -169,19 +159,12 @@ class Kernel:
             elif deadline is not None and now > deadline:
                 self.session = None
                 raise KernelGone("the kernel did not answer an interrupt")
-            wait = 1000 if deadline is None else max(1, int(1000 * min(1.0, deadline - now)))
-            ready = dict(await self.poller.poll(wait))
-            if not ready and not await self._alive():
+            try:
+                messages = await self._messages(self.session, 1.0 if deadline is None else deadline - now)
+            except KernelDied:
                 self.session = None
-                raise KernelDied("the kernel died")
-            for socket in ready:
-                channel = self.channels[socket]
-                message = await channel.get_msg(timeout=0)
-                if channel is self.client.iopub_channel:
-                    self.discarded_bytes += len(json.dumps(message.get("content", {}), default=str))
-                    continue
-                if message.get("parent_header", {}).get("msg_id") != self.session:
-                    continue
+                raise
+            for channel, message in messages:
                 if channel is self.client.shell_channel:      # the session ended before answering
                     self.session = None
                     if interrupted:
@@ -194,6 +177,22 @@ class Kernel:
                         raise TimeLimit()
                     return found
                 self.client.input(answer)
+
+    async def _messages(self, msg_id, wait):
+        """[(channel, message)] of the shell and stdin messages for request msg_id that arrive
+        within `wait` seconds (at most 1 s); what the kernel prints meanwhile is counted and dropped."""
+        ready = dict(await self.poller.poll(max(1, int(1000 * min(1.0, wait)))))
+        if not ready and not await self._alive():
+            raise KernelDied("the kernel died")
+        found = []
+        for socket in ready:
+            channel = self.channels[socket]
+            message = await channel.get_msg(timeout=0)
+            if channel is self.client.iopub_channel:
+                self.discarded_bytes += len(json.dumps(message.get("content", {}), default=str))
+            elif message.get("parent_header", {}).get("msg_id") == msg_id:
+                found.append((channel, message))
+        return found
 
     def _answer(self, message, token, callbacks, wanted):
         """(reply text, None) for one input_request of the kernel, or (None, content) when it is
