@@ -143,7 +143,7 @@ class TreeSampler:
 
         with TreeSampler(pid) as sampler: ...
         sampler.peak_total      # peak of the summed RSS of the whole tree (bytes)
-        sampler.peak_by_role    # {"kernel": bytes, "nbgrader": bytes, ...}: peak RSS of one process
+        sampler.peak_by_role    # {"kernel": bytes, "nbgrader": bytes, "course grade worker": ...}: peak RSS of one process
     Shared pages are counted once per process (RSS), so the total is an upper bound.
     """
 
@@ -179,6 +179,8 @@ class TreeSampler:
             try:       # any of these calls raises NoSuchProcess (or AccessDenied) once the process is gone
                 rss = process.memory_info().rss
                 role = self.role(process)
+                if role == "course grade" and process.pid != self.root.pid:
+                    role = "course grade worker"      # a forked grading worker, apart from the main process
             except (psutil.Error, OSError):
                 continue
             total += rss

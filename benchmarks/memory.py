@@ -61,11 +61,12 @@ def run(ctx):
     for what, peak, roles in ctx.memory:
         if FLOOR not in what:
             table.add(what, megabytes(peak), roles)
-    classes = {what.split(", ", 1)[1]: peaks["course grade"] for what, peaks in ctx.peaks.items()
-               if what.startswith("course grade --workers 2") and peaks.get("course grade")}
+    classes = {what.split(", ", 1)[1]: peaks for what, peaks in ctx.peaks.items()
+               if what.startswith("course grade --workers 2") and peaks.get("course grade worker")}
     if len(classes) > 1:
-        table.notes.append("a grading worker against the class size (course grade --workers 2, its largest process): "
-                           + "; ".join(f"{megabytes(peak)} for {size}" for size, peak in classes.items()))
+        table.notes.append("against the class size (course grade --workers 2): " + "; ".join(
+            f"{size}: a grading worker {megabytes(peaks['course grade worker'])}, the main process "
+            f"{megabytes(peaks.get('course grade', 0))}" for size, peaks in classes.items()))
     table.notes.append("RSS counts shared pages once per process, so a tree's sum is an upper bound; "
                        "a peak shorter than 50 ms can be missed.")
     return table
