@@ -40,9 +40,11 @@ def run(ctx):
             ctx.record_memory(f"grading worker: nbgrader autograde + kernel, {assignment}", sampler)
 
     floor = median(times[FLOOR])
-    ctx.graded[("floor",)] = floor          # table 2 sets its per-notebook cost against these
+    ctx.floor = floor                       # table 2 sets its per-notebook cost against these
     for assignment in chosen:
-        ctx.graded[("cells", assignment)] = own_cells(course, assignment)
+        timings = own_cell_timings(course, assignment)
+        if timings:
+            ctx.cell_seconds[assignment] = sum(t for _, _, t in timings)
     table.notes.append(f"floor = nbgrader autograde of a one-cell notebook: median {seconds(floor)} "
                        f"over {len(times[FLOOR])} run(s) in this run; each notebook's median is over "
                        f"{ctx.sizes.reps} run(s), interleaved with the floor's.")
@@ -73,12 +75,17 @@ def full_marks(course, assignment, student):
         return sum(g.score or 0 for g in tests), sum(g.max_score for g in tests)
 
 
+def own_cell_timings(course, assignment):
+    """[(index, label, seconds)] of the notebook's code cells in the grading kernel, or None."""
+    path = course.path("autograded", assignment, "cost0")
+    return cell_timings(notebooks.read(path)) if path.exists() else None
+
+
 def own_cells(course, assignment):
     """Total time the notebook's code cells took in the grading kernel, and the slowest one."""
-    path = course.path("autograded", assignment, "cost0")
-    if not path.exists():
+    timings = own_cell_timings(course, assignment)
+    if timings is None:
         return "?"
-    timings = cell_timings(notebooks.read(path))
     if not timings:
         return "no timing recorded"
     _, label, slowest = max(timings, key=lambda t: t[2])

@@ -59,7 +59,7 @@ def run(ctx):
         if on_cluster:
             with dask_cluster(workers) as cluster:
                 elapsed, _ = grade_with_course(graded, assignments, workers, "--cluster", cluster.scheduler_address)
-        else:   # its memory next to table 2's class of 40: a worker's peak does not grow with the class
+        else:   # its memory, for a class of 6, goes beside table 2's class of 40 in the memory table
             elapsed, sampler = grade_with_course(graded, assignments, workers)
             ctx.record_memory(f"course grade --workers {workers}: whole process tree, {described}", sampler)
         scores = graded.scores(assignments, students)

@@ -380,6 +380,8 @@ class Context:
     # which another may reuse instead of grading the same class again (--quick: the cluster's local pool)
     graded: dict = field(default_factory=dict)
     peaks: dict = field(default_factory=dict)    # what -> {role: peak RSS of one process} (record_memory)
+    floor: float = None                          # table 1's floor (s), for table 2's per-notebook costs
+    cell_seconds: dict = field(default_factory=dict)   # assignment -> its cells' time in the grading kernel (table 1)
 
     def assignments(self):
         """Every assignment id, in course order (present or not: missing ones get a row saying so)."""

@@ -121,12 +121,12 @@ def run(ctx):
                   "yes" if same else f"NO ({differing} cells differ)", target, met)
     notebooks = size * len(assignments)
     costs = [f"plain nbgrader {seconds(plain_time / notebooks)}"]
-    costs += [f"{key[0]} {seconds(value[0] / notebooks)}" for key, value in ctx.graded.items()
-              if key[0].startswith("course grade") and key[1:] == (tuple(assignments), size)]
+    costs += [f"{label} {seconds(elapsed / notebooks)}" for (label, graded, graded_size), (elapsed, _)
+              in ctx.graded.items() if graded == tuple(assignments) and graded_size == size]
     limits = []
-    if ("floor",) in ctx.graded:
-        limits.append(f"nbgrader's floor, one `nbgrader autograde` of a one-cell notebook: {seconds(ctx.graded[('floor',)])} (table 1)")
-    cells = [f"{a} {ctx.graded[('cells', a)].split(' (')[0]}" for a in assignments if ("cells", a) in ctx.graded]
+    if ctx.floor is not None:
+        limits.append(f"nbgrader's floor, one `nbgrader autograde` of a one-cell notebook: {seconds(ctx.floor)} (table 1)")
+    cells = [f"{a} {seconds(ctx.cell_seconds[a])}" for a in assignments if a in ctx.cell_seconds]
     if cells:
         limits.append("the notebooks' own cells in the grading kernel, the limit: " + ", ".join(cells))
     table.notes.append("wall time per notebook: " + "; ".join(costs) + (" — against " + "; ".join(limits) if limits else ""))

@@ -60,7 +60,7 @@ class LiveFigure:
             artist.set_animated(True)          # left out of the background from now on
         if not self.fitted:
             self.fit()
-        if background not in (True, False) and not fresh and self.background is not None:
+        if isinstance(background, (list, tuple)) and not fresh and self.background is not None:
             self.canvas.restore_region(self.background)
             renderer = self.canvas.get_renderer()
             for ax in background:              # paint over the axes' part, then draw them there
