@@ -12,6 +12,7 @@ It is three things, one per class:
 """
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
+from traitlets import Enum
 
 from ..judge.execute import JudgeExecute
 from .sandbox import SandboxKernelManager
@@ -53,6 +54,11 @@ class GradingExecute(SurviveKernelDeath, JudgeExecute):
     (nbgrader's Execute takes its kernel manager class as a constructor default, which
     c.Execute.kernel_manager_class cannot override: hence the keyword here.)
     """
+
+    # The kernel's outputs are all in when the last cell ends, and its sandbox is thrown away:
+    # no need to wait 0.2 s for it to shut itself down.
+    shutdown_kernel = Enum(["graceful", "immediate"], default_value="immediate", config=True,
+                           help="'immediate': the kernel is killed once the notebook has run")
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxKernelManager)

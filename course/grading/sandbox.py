@@ -13,7 +13,8 @@ and sees only:
   sys.base_prefix), a few files of /etc (library cache, fonts, time zone); NOT the
   `course` package (an empty directory is mounted over it where the environment holds
   a copy): nothing the kernel can import or read computes a right answer, grades or
-  holds a test; the grader judges outside (course/judge/);
+  holds a test; the grader judges outside (course/judge/); nor debugpy, which a
+  grading kernel never uses (see UNNEEDED);
 - its own working directory (the submission's autograded folder) as a small
   private tmpfs in which the submission's other files appear read-only: the
   graded notebook itself (which holds the hidden tests) is not there, and
@@ -49,6 +50,7 @@ message (a signal would reach bwrap, not the kernel).
 sandbox: there is no student code in them.
 """
 import asyncio
+import importlib.util
 import os
 import secrets
 import shutil
@@ -99,10 +101,15 @@ def _mounted_trees():
 
 
 def _hidden_trees(mounted):
-    """Copies of the `course` package inside the mounted trees (a non-editable install):
-    the kernel gets an empty directory there instead."""
-    package = os.path.realpath(Path(__file__).resolve().parent.parent)
-    return sorted(p for p in {package} if any(p == t or p.startswith(t.rstrip("/") + "/") for t in mounted))
+    """Packages inside the mounted trees the kernel gets an empty directory for instead:
+    the `course` package (when the environment holds a copy: a non-editable install) and
+    the UNNEEDED ones."""
+    packages = {os.path.realpath(Path(__file__).resolve().parent.parent)}
+    for name in UNNEEDED:
+        spec = importlib.util.find_spec(name)    # finds the folder without importing the package
+        if spec and spec.submodule_search_locations:
+            packages.update(os.path.realpath(p) for p in spec.submodule_search_locations)
+    return sorted(p for p in packages if any(p == t or p.startswith(t.rstrip("/") + "/") for t in mounted))
 
 
 def _matplotlib_font_cache():
@@ -114,6 +121,10 @@ def _matplotlib_font_cache():
                 return lists[-1]
     return None
 
+
+# Packages ipykernel imports when they are there that a grading kernel never uses: debugpy
+# (no one debugs a grading kernel; importing it is 0.1 s of CPU in every kernel's start).
+UNNEEDED = ("debugpy",)
 
 IPC = "/run/backprop-kernel"      # inside the sandbox: a small private tmpfs holding the kernel's sockets
 IPC_SIZE = 1 * MiB
