@@ -206,15 +206,27 @@ def test_good_learning_rates_are_5_to_30_for_mse_and_3_to_7_for_bce():
     assert solved(20.0, "bce") == 0
 
 
+def comparison_starts():
+    """The seeds of 04's MSE-versus-BCE picture (its cell says how many), checked against its text."""
+    starts = notebook_constant("04_optimization", "mse-bce-picture", "COMPARE_STARTS")
+    assert f"count how many of {starts} random starts" in cell("04_optimization", "mse-bce-explain")
+    return range(starts)
+
+
 def test_at_the_default_rate_bce_fails_seed_0_and_solves_about_two_thirds():
     assert solved(10.0, "bce", seeds=[0]) == 0
     assert solved(10.0, "mse") == 20
     assert 11 <= solved(10.0, "bce") <= 15
+    starts = comparison_starts()      # "the squared error solves every one of these starts, cross-entropy about two thirds"
+    assert solved(10.0, "mse", seeds=starts) == len(starts)
+    assert 0.55 <= solved(10.0, "bce", seeds=starts) / len(starts) <= 0.75
 
 
 def test_at_learning_rate_2_bce_solves_about_twice_as_many_starts():
-    mse, bce = solved(2.0, "mse"), solved(2.0, "bce")
-    assert 1.6 <= bce / mse <= 2.5
+    assert notebook_constant("04_optimization", "mse-bce-picture", "COMPARE_LR") == 2.0
+    for starts in (range(20), comparison_starts()):          # the picture's starts, and more
+        mse, bce = solved(2.0, "mse", seeds=starts), solved(2.0, "bce", seeds=starts)
+        assert 1.6 <= bce / mse <= 2.5
 
 
 def test_bce_dL_dz_is_at_least_twice_mse_and_exactly_twice_at_one_half():
