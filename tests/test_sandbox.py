@@ -102,3 +102,17 @@ def test_the_grading_kernel_has_no_debugger_and_is_killed_once_the_notebook_has_
     grader.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
     assert nb.cells[0].outputs[0]["text"] == "True False\n"   # no debugpy: ipykernel's debugger is off
     assert seen["now"] is True and not psutil.pid_exists(seen["pid"])
+
+
+def test_a_message_over_the_limit_costs_its_cell_its_output_and_nothing_else(tmp_path, monkeypatch):
+    """The grader's client refuses one message over max_message_bytes (its memory is safe); that
+    cell gets an OutputLost error, and the next cell's output arrives (IOPub is connected again)."""
+    import nbformat
+    monkeypatch.setenv(sandbox.SWITCH, "on")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('x' * 3_000_000)"),
+                                         nbformat.v4.new_code_cell("print('after')")])
+    grader = execute.GradingExecute(test_sources={}, timeout=30, max_message_bytes=1024 ** 2, iopub_timeout=1)
+    grader.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    lost, after = nb.cells[0].outputs, nb.cells[1].outputs
+    assert [o.ename for o in lost] == ["OutputLost"] and "one message over 1 MiB" in lost[0].evalue
+    assert [o.get("text") for o in after] == ["after\n"]

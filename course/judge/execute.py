@@ -16,8 +16,8 @@ A graded cell with no rule earns nothing (and says so). A test cell the gradeboo
 know (made-up grading metadata) is neither run here nor in the kernel: it gets an error.
 
 Outputs of the cells that do run in the kernel are capped per cell (max_output_bytes), and
-the client refuses any single message over max_message_bytes, so a flood of prints never
-reaches the grader's memory.
+the client refuses any single message over max_message_bytes (that cell gets an OutputLost
+error, the next cells run), so a flood of prints never reaches the grader's memory.
 """
 import contextlib
 import io
@@ -25,7 +25,7 @@ import logging
 import time
 
 import zmq
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat.v4 import new_output
 from nbgrader.api import Gradebook, MissingEntry
@@ -85,18 +85,47 @@ class JudgeExecute(Execute):
         return sources
 
     async def async_start_new_kernel_client(self):
-        self.km.context.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
+        # the client makes its sockets (on a zmq context of its own) when its channels start:
+        # the limit goes on that context as soon as the client exists
+        make_client = self.km.client
+
+        def limited_client(**kwargs):
+            client = make_client(**kwargs)
+            client.context.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
+            return client
+        self.km.client = limited_client
         return await super().async_start_new_kernel_client()
+
+    # nbclient's setup_kernel calls start_new_kernel_client, which it made from its own coroutine:
+    # bound again here, or the override above never runs
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def preprocess_cell(self, cell, resources, index):
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if not is_test_cell(cell):
-            return super().preprocess_cell(cell, resources, index)
+            try:
+                return super().preprocess_cell(cell, resources, index)
+            except CellTimeoutError as error:   # nbgrader raises it when IOPub brings no end of the cell
+                if "IOPub" not in str(error):
+                    raise
+                cell.outputs.append(_error("OutputLost", (
+                    f"the grader did not get all of this cell's output: one message over "
+                    f"{self.max_message_bytes / 1024 ** 2:.0f} MiB, or none within {self.iopub_timeout} s; print less")))
+                self._reconnect_iopub()
+                return cell, resources
         if grade_id in self.trusted:
             self.judge_cell(cell, grade_id, index)
         else:   # never run a test cell in the kernel: its output would be the kernel's word
             cell.outputs = [_error("NotGraded", f"{grade_id!r} is not a test cell of this assignment")]
         return cell, resources
+
+    def _reconnect_iopub(self):
+        """ZeroMQ drops the connection that brought a message over the limit and does not make it
+        again: a new IOPub socket, in use once a message has come through it."""
+        self.kc.iopub_channel.close()
+        self.kc._iopub_channel = None
+        self.kc.iopub_channel.start()
+        run_sync(self.kc.wait_for_ready)(timeout=self.startup_timeout)
 
     # --- judging ---------------------------------------------------------------------
 

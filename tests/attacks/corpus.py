@@ -218,8 +218,9 @@ def written_answer_with_script(nb):
 
 FLOOD = '''
 for _ in range(60):
-    print("x" * 1_000_000)
-print("y" * 30_000_000)
+    print("x" * 1_000_000, flush=True)      # flushed: one message each (unflushed, the kernel may join them)
+print("y" * 30_000_000, flush=True)
+print("z" * 70_000_000, flush=True)         # one message over the grader's 64 MiB: refused, this cell's output is lost
 '''
 
 HOST_WRITES = ATTEMPT + '''
@@ -327,7 +328,7 @@ ATTACKS = [
            EXFILTRATE, blocked=["the grader's process", "network", "a name lookup", "the machine's users", "the home directory's files"]),
     Attack("a13_script_injection", "script, event handlers and javascript in outputs and a written answer",
            SCRIPT_INJECTION, edit=written_answer_with_script),
-    Attack("a14_flood", "90 MB printed", FLOOD),
+    Attack("a14_flood", "90 MB printed, then one 70 MB message", FLOOD),
     Attack("a15_host_writes", "files in the IPC directory, /dev/shm, /dev, /tmp and the course",
            HOST_WRITES, blocked=["a file in the kernel's IPC directory", "a device node",
                                  "a 300 MB file in /dev/shm", "a 300 MB file in /tmp"]),
