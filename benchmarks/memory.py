@@ -1,5 +1,8 @@
 """6. Memory: peak resident memory of a grading worker and of a student's kernel.
 
+Against the class size: `course grade --workers 2` on a class of 6 with table 2's
+assignments, beside table 2's class of 40 (full sizes only).
+
 The other benchmarks sample memory while they run (common.TreeSampler, every 50 ms,
 the process and all its descendants): benchmark 1 samples each `nbgrader autograde`
 (nbgrader's process + the kernel it starts), benchmark 3 each student kernel,
@@ -31,6 +34,25 @@ def flood(ctx):
     ctx.record_memory(f"{GRADING}: nbgrader autograde + kernel, {FLOOD_ASSIGNMENT} printing 90 MB", sampler)
 
 
+SMALL_CLASS = 6
+
+
+def small_class(ctx):
+    """course grade --workers 2 on a class of SMALL_CLASS with table 2's assignments: a grading
+    worker's peak for a small class beside table 2's (the same notebooks, so only the size differs)."""
+    from .throughput import build_class, grade_with_course
+    graded = [(assignments, size) for (label, assignments, size) in ctx.graded
+              if label == "course grade --workers 2" and size > SMALL_CLASS]
+    if not graded:
+        return
+    assignments = list(graded[0][0])
+    course = ctx.course().copy("memory_small_class")
+    build_class(course, assignments, SMALL_CLASS)
+    _, sampler = grade_with_course(course, assignments, 2)
+    ctx.record_memory(f"course grade --workers 2: whole process tree, "
+                      f"{SMALL_CLASS} students × {len(assignments)} assignment(s)", sampler)
+
+
 def measure(ctx, grading=True, student=True):
     """One autograde and/or one student run per notebook, for what no other benchmark sampled."""
     from .student_runtime import execute
@@ -55,6 +77,7 @@ def run(ctx):
         measure(ctx, grading=GRADING not in sampled, student=STUDENT not in sampled)
     if not ctx.quick:
         flood(ctx)
+        small_class(ctx)
     if not ctx.memory:
         table.add_missing("grading worker and student kernel", "no notebook written yet")
         return table
@@ -62,7 +85,8 @@ def run(ctx):
         if FLOOR not in what:
             table.add(what, megabytes(peak), roles)
     classes = {what.split(", ", 1)[1]: peaks for what, peaks in ctx.peaks.items()
-               if what.startswith("course grade --workers 2") and peaks.get("course grade worker")}
+               if what.startswith("course grade --workers 2") and peaks.get("course grade worker")
+               and "(" not in what}    # all of table 2's assignments (a subset is named in brackets)
     if len(classes) > 1:
         table.notes.append("against the class size (course grade --workers 2): " + "; ".join(
             f"{size}: a grading worker {megabytes(peaks['course grade worker'])}, the main process "

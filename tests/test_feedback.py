@@ -110,3 +110,12 @@ def test_an_edited_template_is_compiled_afresh():
     assert environment.get_template("t").render(x=1) == "one 1"
     edited = jinja2.Environment(loader=jinja2.DictLoader({"t": "two {{ x }}"}), bytecode_cache=feedback.COMPILED)
     assert edited.get_template("t").render(x=2) == "two 2"
+
+
+def test_remembered_forgets_the_least_recently_used_first():
+    made = []
+    remembered = feedback.Remembered(size=2)
+    for key in ["instructor", "student-1", "instructor", "student-2", "instructor", "student-1"]:
+        remembered.get(key, lambda: made.append(key) or key.upper())
+    assert made == ["instructor", "student-1", "student-2", "student-1"]   # the instructor's cell made once
+    assert list(remembered.values) == ["instructor", "student-1"] and remembered.get("instructor", None) == "INSTRUCTOR"

@@ -22,8 +22,8 @@ is the same for every student or changes nothing:
 The page is the same document as HTMLExporter's (tests/test_feedback.py compares them);
 plain `nbgrader generate_feedback` gains the same.
 """
+import collections
 import copy
-import functools
 import json
 import re
 
@@ -32,7 +32,7 @@ from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
-REMEMBERED = 4096          # distinct highlighted or rendered cells kept per process
+REMEMBERED = 1024          # distinct highlighted / rendered cells kept per process (a few KB each)
 NEEDS_SOUP = re.compile(r"<img|jp-Notebook", re.IGNORECASE)   # what HTMLExporter's last pass looks for
 
 
@@ -54,19 +54,35 @@ class CompiledTemplates(jinja2.BytecodeCache):
 COMPILED = CompiledTemplates()
 
 
+class Remembered:
+    """What make() returned for each key, the least recently used forgotten first beyond `size`
+    (the instructor's cells, on every page, stay; students' own cells come and go)."""
+
+    def __init__(self, size=REMEMBERED):
+        self.size, self.values = size, collections.OrderedDict()
+
+    def get(self, key, make):
+        if key in self.values:
+            self.values.move_to_end(key)
+            return self.values[key]
+        value = self.values[key] = make()
+        if len(self.values) > self.size:
+            self.values.popitem(last=False)
+        return value
+
+
+HIGHLIGHTED, RENDERED = Remembered(), Remembered()   # code cells' and markdown cells' HTML
+
+
 class RememberedHighlight(Highlight2HTML):
     """nbconvert's code highlighting, each distinct cell highlighted once per process."""
 
     def __call__(self, source, language=None, metadata=None):
         magics = (metadata or {}).get("magics_language")   # the only metadata pygments is told about
         options = json.dumps(self.extra_formatter_options, sort_keys=True, default=str)
-        return _highlighted(source, language or self.pygments_lexer, magics, options)
-
-
-@functools.lru_cache(maxsize=REMEMBERED)
-def _highlighted(source, language, magics, options):
-    highlight = Highlight2HTML(extra_formatter_options=json.loads(options))
-    return highlight(source, language, {"magics_language": magics} if magics else None)
+        language = language or self.pygments_lexer
+        return HIGHLIGHTED.get((source, language, magics, options), lambda: Highlight2HTML.__call__(
+            self, source, language, {"magics_language": magics} if magics else None))
 
 
 class FeedbackExporter(HTMLExporter):
@@ -84,7 +100,7 @@ class FeedbackExporter(HTMLExporter):
                context.get("resources", {}).get("metadata", {}).get("path", "") if self.embed_images else "",
                self.embed_images, self.anchor_link_text, self.exclude_anchor_links,
                json.dumps(self.lexer_options, sort_keys=True, default=str))
-        return _rendered(key, lambda: HTMLExporter.markdown2html(self, context, source))
+        return RENDERED.get(key, lambda: HTMLExporter.markdown2html(self, context, source))
 
     def from_notebook_node(self, nb, resources=None, **kw):
         """HTMLExporter.from_notebook_node (nbconvert 7) up to its BeautifulSoup pass, which runs
@@ -102,14 +118,3 @@ class FeedbackExporter(HTMLExporter):
             return super().from_notebook_node(*original, **kw)
         return html, resources
 
-
-_RENDERED = {}
-
-
-def _rendered(key, render):
-    """render(), remembered under key (a bounded cache: forgets everything when full)."""
-    if key not in _RENDERED:
-        if len(_RENDERED) >= REMEMBERED:
-            _RENDERED.clear()
-        _RENDERED[key] = render()
-    return _RENDERED[key]
