@@ -1,4 +1,4 @@
-"""course.grading.tasks without nbgrader: folders packed to bytes and back, a Graded unpacked for merging."""
+"""course.grading.tasks: folders packed to bytes and back, a Graded unpacked for merging, a worker's caches emptied."""
 import tarfile
 import io
 
@@ -58,3 +58,26 @@ def test_the_local_pool_runs_a_task_in_another_process(tmp_path):
     with tasks.LocalPool(1, {**os.environ, "BACKPROP_MARK": "set"}) as pool:
         future = pool.submit(os.getenv, "BACKPROP_MARK")
         assert [pool.result(f) for f in pool.as_completed([future])] == ["set"]
+
+
+def test_a_worker_forgets_the_statements_each_private_gradebook_compiled(tmp_path):
+    """Every submission's gradebook is a new engine: SQLAlchemy's per-table statement caches, keyed
+    by its dialect, would grow with every notebook a worker grades; the task empties them."""
+    import shutil as copying
+    from nbgrader.api import Base, Gradebook
+    from course.layout import environment, tool_env
+
+    def cached():
+        return sum(len(mapper._compiled_cache) for mapper in Base.registry.mappers)
+
+    with environment(tool_env()):      # the first gradebook runs nbgrader's `alembic heads`
+        Gradebook(f"sqlite:///{tmp_path / 'empty.db'}").close()
+    sizes = []
+    for student in ("ada", "grace", "alan"):
+        copying.copy(tmp_path / "empty.db", tmp_path / f"{student}.db")
+        with Gradebook(f"sqlite:///{tmp_path / student}.db") as gb:
+            gb.add_student(student)
+        sizes.append(cached())
+    assert sizes[0] < sizes[1] < sizes[2], "each new gradebook adds its own compiled statements"
+    tasks.forget_compiled_statements()
+    assert cached() == 0
