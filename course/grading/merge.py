@@ -15,6 +15,8 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
+from .tasks import forget_compiled_statements
+
 
 def merge(result, db_url, course_id, root):
     """Write a course.grading.autograde.Result into the gradebook at db_url and the course root."""
@@ -35,6 +37,7 @@ def merge(result, db_url, course_id, root):
             comment.auto_comment = result.comments.get(comment.name) if graded else None
         submission.late_submission_penalty = result.late_penalty if graded else None
         gb.db.commit()
+    forget_compiled_statements()   # each Gradebook is a new engine: its statements are never used again
     for folder, produced in (("autograded", result.autograded), ("feedback", result.feedback)):
         target = Path(root) / folder / result.student / result.assignment
         shutil.rmtree(target, ignore_errors=True)
