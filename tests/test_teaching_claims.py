@@ -305,6 +305,26 @@ def test_with_more_flowers_or_all_features_the_validation_loss_no_longer_turns_u
     assert val[-1] <= val.min() + 1e-3
 
 
+def test_every_overfitting_curve_starts_below_the_fixed_top_of_the_loss_axis():
+    """The picture's loss axis is 0 .. OVERFIT_TOP at every setting: no curve may start above it."""
+    top = notebook_constant("05_iris_softmax", "overfitting-demo", "OVERFIT_TOP")
+    (X_train, labels_train), (X_val, labels_val) = iris_sets()
+    highest = 0.0
+    for per_species in range(3, 31):                                # the sliders' whole ranges
+        rows = np.concatenate([np.flatnonzero(labels_train == k)[:per_species] for k in range(3)])
+        for features in ([0, 1], [0, 1, 2, 3]):
+            X_small = X_train[rows][:, features]
+            mu, sigma = X_small.mean(axis=0), X_small.std(axis=0)
+            Xs, Xv = (X_small - mu) / sigma, (X_val[:, features] - mu) / sigma
+            Y, Yv = ref.one_hot(labels_train[rows], 3), ref.one_hot(labels_val, 3)
+            for n_hidden in range(1, 65):
+                params = ref.init_params(len(features), n_hidden, 3, np.random.default_rng(0))
+                highest = max(highest, ref.cross_entropy(Y, ref.forward_softmax(Xs, params)[0]),
+                              ref.cross_entropy(Yv, ref.forward_softmax(Xv, params)[0]))
+    assert highest < top - 0.02                                     # "every curve starts below it"
+    assert highest == pytest.approx(1.56, abs=0.005)                # "... at 0.9 to 1.56"
+
+
 def full_data_curves(n_hidden, lr, epochs):
     (X_train, labels_train), _ = iris_sets()
     mu, sigma = X_train.mean(axis=0), X_train.std(axis=0)

@@ -16,7 +16,8 @@ def sigmoid(z):
     """
     z = np.asarray(z, dtype=float)
     e = np.exp(-np.abs(z))                      # in (0, 1], never overflows
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    # 1 / (1 + e) where z >= 0, e / (1 + e) where z < 0: np.where picks the numerator, one division
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
 def init_params(n_in, n_hidden, n_out, rng):
