@@ -32,7 +32,8 @@ from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
-REMEMBERED = 1024          # distinct highlighted / rendered cells kept per process (a few KB each)
+REMEMBERED = 512           # distinct highlighted / rendered cells kept per process (a few KB each): the
+                          # instructor's cells of all five notebooks fit, students' own come and go
 NEEDS_SOUP = re.compile(r"<img|jp-Notebook", re.IGNORECASE)   # what HTMLExporter's last pass looks for
 
 
