@@ -16,6 +16,7 @@ import contextlib
 import io
 import os
 import warnings
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -128,9 +129,10 @@ def student_session():
     import matplotlib.image
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    # everything that renders a figure into pixels or a PNG, whoever calls it
+    # everything that renders a figure into pixels or a PNG, whoever calls it (LiveFigure writes its
+    # PNG itself: zlib.compress is nearly all of that)
     drawing = [(FigureCanvasBase, "print_figure"), (FigureCanvasAgg, "draw"), (Figure, "draw_artist"),
-               (matplotlib.image, "imsave")]
+               (matplotlib.image, "imsave"), (zlib, "compress")]
     saved_drawing = [getattr(owner, name) for owner, name in drawing]
     saved_show = plt.show
     interaction.interactive.__init__ = capturing_init
