@@ -116,3 +116,17 @@ def test_a_message_over_the_limit_costs_its_cell_its_output_and_nothing_else(tmp
     lost, after = nb.cells[0].outputs, nb.cells[1].outputs
     assert [o.ename for o in lost] == ["OutputLost"] and "one message over 1 MiB" in lost[0].evalue
     assert [o.get("text") for o in after] == ["after\n"]
+
+
+def test_a_kernel_that_can_send_nothing_more_is_taken_for_dead(tmp_path, monkeypatch):
+    """Attack a01 breaks isinstance, and with it the kernel's own messages: after its cell's output is
+    lost the kernel answers nothing, so the cells after it are not run (instead of waiting out each one)."""
+    import nbformat
+    monkeypatch.setenv(sandbox.SWITCH, "on")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import builtins\nbuiltins.isinstance = lambda *a: True"),
+                                         nbformat.v4.new_code_cell("print('after')")])
+    grader = execute.GradingExecute(test_sources={}, timeout=2, iopub_timeout=1)   # no reply either: the time limit
+    grader.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    assert [o.ename for o in nb.cells[0].outputs] == ["OutputLost", execute.KERNEL_DIED]
+    assert [o.ename for o in nb.cells[1].outputs] == [execute.KERNEL_DIED]
+    assert "not run" in nb.cells[1].outputs[0].evalue

@@ -121,11 +121,16 @@ class JudgeExecute(Execute):
 
     def _reconnect_iopub(self):
         """ZeroMQ drops the connection that brought a message over the limit and does not make it
-        again: a new IOPub socket, in use once a message has come through it."""
+        again: a new IOPub socket, in use once a message has come through it. A kernel that sends
+        nothing through it either is taken for dead (DeadKernelError: the cells after this one are
+        not run, see course.grading.execute.SurviveKernelDeath)."""
         self.kc.iopub_channel.close()
         self.kc._iopub_channel = None
         self.kc.iopub_channel.start()
-        run_sync(self.kc.wait_for_ready)(timeout=self.startup_timeout)
+        try:
+            run_sync(self.kc.wait_for_ready)(timeout=self.iopub_timeout)
+        except RuntimeError:     # it cannot send anything any more (its own code broke it): as good as dead
+            raise DeadKernelError("the kernel stopped answering") from None
 
     # --- judging ---------------------------------------------------------------------
 
