@@ -106,7 +106,7 @@ class FeedbackExporter(HTMLExporter):
     def from_notebook_node(self, nb, resources=None, **kw):
         """HTMLExporter.from_notebook_node (nbconvert 7) up to its BeautifulSoup pass, which runs
         (as HTMLExporter itself) only when the page has something it changes."""
-        original = copy.deepcopy(nb), copy.deepcopy(resources)
+        given = copy.deepcopy(resources)   # as it came, for HTMLExporter (nb itself is copied by the exporter)
         language = nb.metadata.get("language_info", {})
         lexer = language.get("pygments_lexer", language.get("name", None))
         self.register_filter("highlight_code", self.filters.get(
@@ -116,6 +116,6 @@ class FeedbackExporter(HTMLExporter):
             notebook_metadata=self._nb_metadata, parent=self, resources=resources))
         html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
         if NEEDS_SOUP.search(html):
-            return super().from_notebook_node(*original, **kw)
+            return super().from_notebook_node(nb, given, **kw)
         return html, resources
 
