@@ -136,6 +136,17 @@ def load_average():
     return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
 
 
+def machine_busy_seconds():
+    """CPU seconds the whole machine has spent busy since boot, all cores together (/proc/stat).
+
+    The difference over a run counts every process, including the sandboxed grading kernels,
+    which no rusage sees (they are killed, never waited for): on an idle machine, the run's CPU."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        ticks = [int(field) for field in stat.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]          # idle, iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")   # guest time is already in user
+
+
 # --- memory sampling -------------------------------------------------------------------
 
 class TreeSampler:

@@ -15,7 +15,7 @@ import pytest
 from benchmarks import (autograde_cost, cluster, learning_quality, memory, slider_latency, student_runtime,
                         throughput)
 from benchmarks import report
-from benchmarks.common import QUICK, SKIPPED, Context, Table, TreeSampler, percentile
+from benchmarks.common import QUICK, SKIPPED, Context, Table, TreeSampler, machine_busy_seconds, percentile
 from benchmarks.inprocess import widget_positions
 from course.judge import reference
 from course.data import xor
@@ -76,9 +76,13 @@ def test_quick_run_has_a_row_for_every_subject(quick_run):
     assert columns[:4] == ["notebook", "median autograde", "floor (1-cell notebook)", "× floor"]
     assignment_rows_complete(rows)
     assignment_rows_complete(tables[student_runtime.TITLE][1])
-    labels = [row[0] for row in tables[throughput.TITLE][1]]
+    columns, rows = tables[throughput.TITLE]
+    labels = [row[0] for row in rows]
     assert labels[0].startswith("plain nbgrader")
     assert labels[1:] == ["course grade --workers 1", "course grade --workers 2"]
+    cpu = columns.index("machine CPU per notebook")
+    assert rows[0][cpu].endswith(" s") and rows[2][cpu].endswith(" s"), rows
+    assert "ceiling of the ratio on this machine" in quick_run[1]
     # --quick: the local pool's row is table 2's grading of the same class, and the cluster gives its grades
     pool, dask = tables[cluster.TITLE][1]
     assert [pool[0], dask[0]] == ["local pool: course grade --workers 2 (timed in table 2)",
@@ -134,6 +138,15 @@ def test_slider_positions_cover_the_range():
     assert log[0] == pytest.approx(0.01) and log[-1] == pytest.approx(10.0)
     assert widget_positions(ipywidgets.IntSlider(value=8, min=1, max=32), 3) == [1, 16, 32]
     assert widget_positions(ipywidgets.Dropdown(options=["mse", "bce"], value="mse"), 2) == ["mse", "bce"]
+
+
+def test_machine_busy_time_counts_this_process_cpu():
+    own, busy = time.process_time(), machine_busy_seconds()
+    while time.process_time() - own < 0.3:
+        pass
+    spent = time.process_time() - own
+    # the machine's busy time holds this process's own (give or take a clock tick per core)
+    assert machine_busy_seconds() - busy >= spent - 0.02 * psutil.cpu_count()
 
 
 def test_memory_sampler_keeps_sampling_when_a_process_vanishes_under_it(monkeypatch):
