@@ -60,7 +60,9 @@ import weakref
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Integer
+from traitlets import Bool, Integer
+
+from .forkserver import ForkServer
 
 SWITCH = "BACKPROP_SANDBOX"
 MISSING = ("bubblewrap (bwrap) is not installed: apt-get install bubblewrap, "
@@ -126,6 +128,10 @@ def _matplotlib_font_cache():
 # (no one debugs a grading kernel; importing it is 0.1 s of CPU in every kernel's start).
 UNNEEDED = ("debugpy",)
 
+# What bwrap runs when the kernel is forked into the sandbox (SandboxKernelManager.fork_kernels):
+# it keeps the sandbox up until the kernel ends (course.grading.forkserver).
+PLACEHOLDER = ["sleep", "infinity"]
+
 IPC = "/run/backprop-kernel"      # inside the sandbox: a small private tmpfs holding the kernel's sockets
 IPC_SIZE = 1 * MiB
 SHM_SIZE = 16 * MiB               # /dev/shm (the rest of /dev is read-only)
@@ -162,6 +168,12 @@ class Box:
         env.update(HOME="/tmp", TMPDIR="/tmp", MPLCONFIGDIR="/tmp/.matplotlib", IPYTHONDIR="/tmp/.ipython",
                    JPY_PARENT_PID="1")   # bwrap's init is the parent: no parent polling, no console note
         return env
+
+    def rlimits(self):
+        """prlimit's limits, by its option names."""
+        limits = self.limits
+        return {"as": limits["memory_limit"], "cpu": limits["cpu_limit"], "nproc": limits["process_limit"],
+                "fsize": limits["file_size_limit"], "core": 0}
 
     def command(self, kernel_cmd):
         """bwrap ... -- setpriv ... prlimit ... -- <kernel_cmd>."""
@@ -219,9 +231,7 @@ class Box:
                      "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
         else:
             args += ["--unshare-user", "--"]
-        args += ["prlimit", f"--as={limits['memory_limit']}", f"--cpu={limits['cpu_limit']}",
-                 f"--nproc={limits['process_limit']}", f"--fsize={limits['file_size_limit']}",
-                 "--core=0", "--"]
+        args += ["prlimit", *(f"--{name}={value}" for name, value in self.rlimits().items()), "--"]
         return args + list(kernel_cmd)
 
 
@@ -233,14 +243,19 @@ class SandboxKernelManager(AsyncKernelManager):
     process_limit = Integer(64, config=True, help="processes and threads of the kernel's own uid")
     file_size_limit = Integer(256 * MiB, config=True, help="largest file the kernel may write, bytes")
     tmpfs_size = Integer(256 * MiB, config=True, help="size of the private /tmp and working directory")
+    fork_kernels = Bool(True, config=True, help="fork each kernel into its sandbox from a Python that has "
+                                                "imported ipykernel and numpy already (course.grading.forkserver) "
+                                                "instead of starting python anew")
 
     box = None
+    forked_argv = None      # the kernel's arguments, when it is forked into its sandbox
 
     def limits(self):
         return {name: getattr(self, name) for name in
                 ("memory_limit", "cpu_limit", "process_limit", "file_size_limit", "tmpfs_size")}
 
     async def start_kernel(self, **kw):
+        self.forked_argv = None
         if enabled():
             require(True)
             self.box = Box(kw.get("cwd") or os.getcwd(), self.limits())
@@ -256,20 +271,26 @@ class SandboxKernelManager(AsyncKernelManager):
     async def _async_post_start_kernel(self, **kw):
         """The grader's side of the sockets: the sandbox's IPC tmpfs through /proc/<pid>/root."""
         if self.box:
-            self.ip = f"/proc/{await self._sandbox_pid()}/root{IPC}/kernel"
+            init = await self._sandbox_pid(ready=self.forked_argv is not None)
+            if self.forked_argv is not None:
+                ForkServer.for_this_process(self.box.environment()).spawn(
+                    sandbox=init, argv=self.forked_argv, cwd=self.box.cwd, env=self.box.environment(),
+                    uid=self.box.uid if self.box.root else None, limits=self.box.rlimits())
+            self.ip = f"/proc/{init}/root{IPC}/kernel"
         await super()._async_post_start_kernel(**kw)
 
-    async def _sandbox_pid(self, timeout=60):
-        """A process inside the sandbox (bwrap's child: it lives as long as the sandbox)."""
+    async def _sandbox_pid(self, ready=False, timeout=60):
+        """A process inside the sandbox (bwrap's child, its init: it lives as long as the sandbox).
+        ready: wait until the sandbox is set up (bwrap has started its command)."""
         import psutil
         bwrap = psutil.Process(self.provisioner.process.pid)
-        for _ in range(int(timeout / 0.01)):
+        for _ in range(int(timeout / 0.002)):
             children = bwrap.children()
-            if children:
+            if children and (not ready or children[0].children()):
                 return children[0].pid
             if self.provisioner.process.poll() is not None:
                 return bwrap.pid       # bwrap is gone: nbclient reports the dead kernel
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.002)
         return bwrap.pid
 
     def format_kernel_cmd(self, extra_arguments=None):
@@ -277,7 +298,8 @@ class SandboxKernelManager(AsyncKernelManager):
         if not self.box:
             return cmd
         os.chown(self.connection_file, self.box.uid, self.box.uid)   # the kernel reads it
-        return self.box.command(cmd)
+        self.forked_argv = _launcher_arguments(cmd) if self.fork_kernels else None
+        return self.box.command(cmd if self.forked_argv is None else PLACEHOLDER)
 
     @property
     def kernel_spec(self):
@@ -301,3 +323,12 @@ class SandboxKernelManager(AsyncKernelManager):
         if self.box:
             self.box.remove()
             self.box = None
+
+
+def _launcher_arguments(cmd):
+    """The arguments of `<this python> -m ipykernel_launcher <arguments>`, or None for any other
+    kernel command (a kernel of another interpreter is started, not forked)."""
+    python = shutil.which(cmd[0]) if cmd else None
+    if python and os.path.realpath(python) == os.path.realpath(sys.executable) and cmd[1:3] == ["-m", "ipykernel_launcher"]:
+        return list(cmd[3:])
+    return None
