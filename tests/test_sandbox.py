@@ -4,6 +4,7 @@ bwrap command. The sandbox is proven against real attacks in tests/test_attacks.
 import os
 import runpy
 import shutil
+import time
 
 import pytest
 
@@ -130,3 +131,29 @@ def test_a_kernel_that_can_send_nothing_more_is_taken_for_dead(tmp_path, monkeyp
     assert [o.ename for o in nb.cells[0].outputs] == ["OutputLost", execute.KERNEL_DIED]
     assert [o.ename for o in nb.cells[1].outputs] == [execute.KERNEL_DIED]
     assert "not run" in nb.cells[1].outputs[0].evalue
+
+
+def test_the_judges_first_call_reaches_a_kernel_ready_at_once(tmp_path, monkeypatch):
+    """The kernel counts as ready without jupyter_client's 0.2 s of IOPub silence, but only once its
+    stdin socket is connected: the judge's first call goes through it a few milliseconds later, and a
+    kernel that did not know the grader's socket yet would drop it (the cell would time out)."""
+    import nbformat
+    monkeypatch.setenv(sandbox.SWITCH, "on")
+    test = nbformat.v4.new_code_cell("")
+    test.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "test_square", "points": 2}
+    readiness = []
+    original = execute.ReadyClient._async_wait_for_ready
+
+    async def timed(self, timeout=None):
+        begun = time.monotonic()
+        await original(self, timeout)
+        readiness.append(time.monotonic() - begun)
+    monkeypatch.setattr(execute.ReadyClient, "_async_wait_for_ready", timed)
+    monkeypatch.setattr(execute.ReadyClient, "wait_for_ready", timed)
+    for run in range(15):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("def square(x):\n    return x * x"), test])
+        grader = execute.GradingExecute(test_sources={"test_square": ""}, rule_modules={"square": "square_rules"},
+                                        timeout=10)
+        grader.preprocess(nb, {"metadata": {"path": str(tmp_path)}, "nbgrader": {"notebook": "square"}})
+        assert grader.earned == {"test_square": (2, 2)}, (run, nb.cells[1].outputs)
+    assert len(readiness) == 15      # every kernel was made ready by ReadyClient
