@@ -1,14 +1,16 @@
-"""Kernel start with and without the grading sandbox (course/grading/sandbox.py).
+"""Kernel start: nbgrader's default against the grading kernel, started or forked (course/grading/sandbox.py).
 
     python -m benchmarks.sandbox_start [--runs N]
 
-Starts the grading kernel (SandboxKernelManager, course.judge.checks preimported) N
-times with BACKPROP_SANDBOX on and off, interleaved, and prints the median and
-spread of the time from start to the reply of a first cell `import numpy as np` (which every
-notebook runs; the grading kernel has imported numpy already). A plain
-AsyncKernelManager (nbgrader's default, no preimport) is the floor. CPU is the
-user+system time of the kernel's process tree (bwrap, setpriv, prlimit, python) up
-to that reply, which a loaded machine disturbs less than the wall-clock time.
+Starts each kind of kernel N times, interleaved, and prints the median and spread of the time
+from start to the reply of a first cell `import numpy as np` (which every notebook runs):
+- nbgrader's default: AsyncKernelManager and jupyter_client's client (the floor before this course);
+- the grading kernel unsandboxed, and in its sandbox started anew (`bwrap ... python -m
+  ipykernel_launcher`), both with jupyter_client's client;
+- the grading kernel as grading runs it: forked into its sandbox from the preloaded fork server
+  (course.grading.forkserver), made ready by course.grading.execute.ReadyClient.
+CPU is the whole machine's busy time over the start (benchmarks.common.machine_busy_seconds),
+because a forked kernel is no descendant of the manager: on an idle machine, what the start costs.
 """
 import argparse
 import asyncio
@@ -20,31 +22,18 @@ import time
 
 from jupyter_client.manager import AsyncKernelManager
 
+from course.grading.execute import ReadyClient
 from course.grading.sandbox import SandboxKernelManager
 
-
-def tree_cpu(pid):
-    """User+system CPU seconds so far of process pid and all its descendants (from /proc)."""
-    parents, cpu = {}, {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            parents[int(entry)] = int(fields[1])
-            cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    family = {pid}
-    for _ in range(10):   # a few generations: bwrap -> init -> kernel
-        family |= {child for child, parent in parents.items() if parent in family}
-    return sum(cpu.get(p, 0.0) for p in family)
+from .common import machine_busy_seconds
 
 
-async def one_start(manager_class, cwd):
-    """(wall seconds to the first reply, CPU seconds the kernel's processes used until then)."""
-    km = manager_class(kernel_name="python3")
-    start = time.perf_counter()
+async def one_start(manager_class, cwd, ready_client=False, **traits):
+    """(wall seconds to the first reply, machine CPU seconds used until then)."""
+    km = manager_class(kernel_name="python3", **traits)
+    if ready_client:
+        km.client_factory = ReadyClient
+    busy, start = machine_busy_seconds(), time.perf_counter()
     await km.start_kernel(cwd=cwd, extra_arguments=["--HistoryManager.hist_file=:memory:"])
     kc = km.client()
     kc.start_channels()
@@ -52,8 +41,7 @@ async def one_start(manager_class, cwd):
         await kc.wait_for_ready(timeout=60)
         reply = await kc.execute_interactive("import numpy as np", timeout=60)   # every notebook does
         assert reply["content"]["status"] == "ok", reply
-        wall = time.perf_counter() - start
-        cpu = tree_cpu(km.provisioner.process.pid)
+        wall, cpu = time.perf_counter() - start, machine_busy_seconds() - busy
     finally:
         kc.stop_channels()
         await km.shutdown_kernel(now=True)
@@ -64,21 +52,25 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args(argv)
-    variants = [("nbgrader default (AsyncKernelManager)", AsyncKernelManager, "off"),
-                ("grading kernel, sandbox off", SandboxKernelManager, "off"),
-                ("grading kernel, sandbox on", SandboxKernelManager, "on")]
-    times = {label: [] for label, _, _ in variants}
+    variants = [("nbgrader default (AsyncKernelManager)", AsyncKernelManager, "off", {}),
+                ("grading kernel, sandbox off", SandboxKernelManager, "off", {}),
+                ("grading kernel, sandbox on, started", SandboxKernelManager, "on", {"fork_kernels": False}),
+                ("grading kernel, sandbox on, forked (grading)", SandboxKernelManager, "on",
+                 {"fork_kernels": True, "ready_client": True})]
+    times = {label: [] for label, *_ in variants}
     with tempfile.TemporaryDirectory() as cwd:
+        os.environ["BACKPROP_SANDBOX"] = "on"
+        asyncio.run(one_start(SandboxKernelManager, cwd))   # the fork server starts once per grading process
         for _ in range(args.runs):
-            for label, cls, switch in variants:
+            for label, cls, switch, traits in variants:
                 os.environ["BACKPROP_SANDBOX"] = switch
-                times[label].append(asyncio.run(one_start(cls, cwd)))
+                times[label].append(asyncio.run(one_start(cls, cwd, **traits)))
     print(f"kernel start to first reply, {args.runs} runs each, load average {os.getloadavg()[0]:.1f}")
     for label, values in times.items():
         wall = [w for w, _ in values]
         cpu = [c for _, c in values]
-        print(f"  {label:40} wall median {statistics.median(wall):.2f} s (min {min(wall):.2f}, max {max(wall):.2f})"
-              f"   CPU median {statistics.median(cpu):.2f} s")
+        print(f"  {label:46} wall median {statistics.median(wall):.2f} s (min {min(wall):.2f}, max {max(wall):.2f})"
+              f"   machine CPU median {statistics.median(cpu):.2f} s")
     return 0
 
 

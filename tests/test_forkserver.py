@@ -35,6 +35,7 @@ print(json.dumps({
     "course modules": sorted(m for m in sys.modules if m.split(".")[0] == "course"),
     "in the sandbox's namespaces": namespaces("self") == namespaces(2),
     "command line": open("/proc/self/cmdline").read().split("\0"),
+    "parent handle": __import__("ipykernel.kernelapp").kernelapp.IPKernelApp.instance().parent_handle,
 }))
 """
 
@@ -85,7 +86,7 @@ def test_a_forked_kernel_is_confined_as_a_started_one(tmp_path, sandboxed):
     started, forked = probe(tmp_path, fork=False), probe(tmp_path, fork=True)
     assert "ipykernel_launcher" in started["command line"] and "ipykernel_launcher" not in forked["command line"]
     for key in ("capabilities", "limits", "root", "cwd", "files", "environment", "course modules", "groups",
-                "terminal"):
+                "terminal", "parent handle"):
         assert forked[key] == started[key], key
     assert forked["capabilities"]["CapEff"] == forked["capabilities"]["CapBnd"] == "0000000000000000"
     assert forked["capabilities"]["NoNewPrivs"] == "1"
@@ -127,7 +128,7 @@ def test_the_fork_server_never_holds_a_request(tmp_path, sandboxed):
         try:
             out, _ = await _run(km, "import os; print(os.getcwd())")
             assert out.strip().endswith(marker)
-            server = ForkServer.for_this_process({}).process.pid
+            server = ForkServer.for_this_process(km.box.environment()).process.pid
             serving = [child.pid for child in psutil.Process(server).children()
                        if _memory_holds(child.pid, marker.encode())]
             return server, serving
@@ -143,7 +144,7 @@ def test_a_kernel_that_exits_ends_its_sandbox_at_once(tmp_path, sandboxed):
         km = sandbox.SandboxKernelManager()
         await km.start_kernel(cwd=str(tmp_path))
         bwrap = km.provisioner.process.pid
-        server = ForkServer.for_this_process({}).process.pid
+        server = ForkServer.for_this_process(km.box.environment()).process.pid
         client = km.client()
         client.start_channels()
         await client.wait_for_ready(timeout=30)
@@ -163,11 +164,22 @@ def test_a_kernel_that_exits_ends_its_sandbox_at_once(tmp_path, sandboxed):
 
 
 def test_a_request_it_cannot_serve_costs_only_that_kernel(tmp_path, sandboxed):
-    server = ForkServer.for_this_process(dict(os.environ))
+    env = sandbox.Box(tmp_path, {}).environment()
+    server = ForkServer.for_this_process(env)
     with pytest.raises(ForkServerError, match="not in a sandbox of its own"):
         server.spawn(sandbox=os.getpid(), argv=[], cwd="/", env={}, uid=None, limits={})
     assert probe(tmp_path, fork=True)["course modules"] == []       # the next kernel is forked as usual
-    assert ForkServer.for_this_process({}) is server
+    assert ForkServer.for_this_process(env) is server
+
+
+def test_a_server_serves_only_kernels_of_its_own_environment(tmp_path, sandboxed):
+    """ipykernel reads JPY_PARENT_PID when it is imported: a server started with another environment
+    would give its kernels that one's defaults, so another environment gets a server of its own."""
+    env = sandbox.Box(tmp_path, {}).environment()
+    server = ForkServer.for_this_process(env)
+    other = ForkServer.for_this_process({**env, "JPY_PARENT_PID": "0"})
+    assert other is not server and server.process.poll() is not None
+    assert ForkServer.for_this_process(env) is not other
 
 
 def test_the_fork_server_ends_with_the_grader():

@@ -6,7 +6,7 @@ IPython and numpy before the notebook's first line, in every submission. The for
 once; for each kernel it forks a process that joins that kernel's bwrap sandbox, already set up,
 and drops to what bwrap, setpriv and prlimit gave a started kernel (see forkserver_main.py).
 
-    server = ForkServer.for_this_process()
+    server = ForkServer.for_this_process(box.environment())   # the kernels' environment
     pid = server.spawn(sandbox=init_pid, argv=["-f", connection_file], cwd=..., env=..., uid=..., limits=...)
 
 course.grading.sandbox uses it (SandboxKernelManager.fork_kernels, on by default): bwrap then
@@ -37,6 +37,7 @@ class ForkServer:
     _servers = {}                 # {os.getpid(): ForkServer}: a forked grading worker starts its own
 
     def __init__(self, env):
+        self.env = dict(env)
         parent, child = socket.socketpair()
         self.process = subprocess.Popen(
             [sys.executable, "-c", PROGRAM.read_text(encoding="utf-8"), str(os.getpid()), str(child.fileno())],
@@ -49,10 +50,15 @@ class ForkServer:
 
     @classmethod
     def for_this_process(cls, env):
-        """This process's server (started now if it has none, or if its server has ended)."""
+        """This process's server for kernels with environment `env`: started now if it has none, if
+        its server has ended, or if that server has another environment (the preloaded modules read
+        some of it when they were imported: ipykernel, JPY_PARENT_PID)."""
         with cls._lock:
             server = cls._servers.get(os.getpid())
-            if server is None or server.process.poll() is not None:
+            if server is not None and (server.process.poll() is not None or server.env != dict(env)):
+                server.stop()
+                server = None
+            if server is None:
                 server = cls._servers[os.getpid()] = cls(env)
             return server
 

@@ -6,7 +6,12 @@ through course.grading.execute.GradingExecute. With the sandbox on (the default)
 
     bwrap <read-only view> -- setpriv <a fresh uid> prlimit <limits> -- python -m ipykernel_launcher ...
 
-(started by a normal user instead of root: bwrap --unshare-user, no setpriv).
+(started by a normal user instead of root: bwrap --unshare-user, no setpriv). By default the
+last part is not started anew: bwrap runs a placeholder (`sleep infinity`) in the sandbox it has
+set up, and the kernel is forked into that sandbox from a Python that imported ipykernel and
+numpy once (course.grading.forkserver); it takes the same uid, capabilities (none), limits and
+environment, and the sandbox ends when the kernel does. That saves 0.3 s of CPU per kernel;
+c.SandboxKernelManager.fork_kernels = False starts every kernel as above.
 
 and sees only:
 - read-only: /usr, the virtual environment and its interpreter (sys.prefix,
