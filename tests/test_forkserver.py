@@ -196,3 +196,20 @@ def test_the_fork_server_ends_with_the_grader():
             and time.monotonic() - begun < 10:
         time.sleep(0.05)
     assert not psutil.pid_exists(server) or psutil.Process(server).status() == psutil.STATUS_ZOMBIE
+
+
+def test_the_grading_step_starts_the_fork_server_before_its_first_kernel(monkeypatch, sandboxed):
+    """Its imports then overlap nbgrader's preparation of the notebook; with fork_kernels off, none."""
+    from traitlets.config import Config
+
+    from course.grading import execute
+    for server in ForkServer._servers.values():
+        server.stop()
+    ForkServer._servers.clear()
+    off = Config()
+    off.SandboxKernelManager.fork_kernels = False
+    execute.GradingExecute(test_sources={}, config=off)
+    assert os.getpid() not in ForkServer._servers
+    execute.GradingExecute(test_sources={})
+    server = ForkServer._servers[os.getpid()]
+    assert server.process.poll() is None and server.env == sandbox.kernel_environment()

@@ -24,7 +24,7 @@ from nbformat.notebooknode import NotebookNode
 from traitlets import Enum
 
 from ..judge.execute import JudgeExecute
-from .sandbox import SandboxKernelManager
+from .sandbox import SandboxKernelManager, start_fork_server
 
 KERNEL_DIED = "KernelDied"
 
@@ -131,6 +131,8 @@ class GradingExecute(SurviveKernelDeath, JudgeExecute):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
         super().__init__(*args, **kwargs)
+        if issubclass(self.kernel_manager_class, SandboxKernelManager):
+            start_fork_server(self.config)
 
     async def async_start_new_kernel_client(self):
         self.km.client_factory = ReadyClient

@@ -40,7 +40,7 @@ class ForkServer:
         self.env = dict(env)
         parent, child = socket.socketpair()
         self.process = subprocess.Popen(
-            [sys.executable, "-c", PROGRAM.read_text(encoding="utf-8"), str(os.getpid()), str(child.fileno())],
+            [sys.executable, "-c", PROGRAM.read_text(encoding="utf-8"), str(child.fileno())],
             env=env, cwd="/", stdin=subprocess.DEVNULL, pass_fds=(child.fileno(),))
         child.close()
         parent.settimeout(self.TIMEOUT)

@@ -3,7 +3,7 @@
 It is never imported (course.grading.forkserver reads it and starts it; `course` is not in
 its sys.modules, nor in any kernel's it forks). It imports what every grading kernel imports
 (ipykernel, IPython, numpy) once, then waits on its request socket (it runs as
-`python -c <this file> <the grader's pid> <the socket's fd>`). A request is one JSON line:
+`python -c <this file> <the socket's fd>`). A request is one JSON line:
 
     {"sandbox": <host pid of a bwrap sandbox's init, its command running>,
      "argv": ["-f", <connection file>], "cwd": <the kernel's working directory>,
@@ -187,12 +187,11 @@ def read_request(channel):
 def main():
     """Fork first, read after: each request is read, served and answered by a child of its own,
     so no request (another student's folder, say) is ever in this process, nor in the kernels
-    forked from it later."""
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != int(sys.argv[1]):      # the grader ended before the line above
-        return
+    forked from it later. It ends when the grader closes its end of the socket, or ends itself:
+    not with a parent-death signal, which would come when the *thread* that started it ends (a Dask
+    worker's task thread, say), killing the kernels of the submissions being graded."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)     # the first children are reaped by the system
-    channel = socket.socket(fileno=int(sys.argv[2]))
+    channel = socket.socket(fileno=int(sys.argv[1]))
     while True:
         served_r, served_w = os.pipe()
         if os.fork() == 0:
