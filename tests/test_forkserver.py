@@ -128,7 +128,7 @@ def test_the_fork_server_never_holds_a_request(tmp_path, sandboxed):
         try:
             out, _ = await _run(km, "import os; print(os.getcwd())")
             assert out.strip().endswith(marker)
-            server = ForkServer.for_this_process(km.box.environment()).process.pid
+            server = ForkServer.for_this_process(sandbox.server_environment()).process.pid
             serving = [child.pid for child in psutil.Process(server).children()
                        if _memory_holds(child.pid, marker.encode())]
             return server, serving
@@ -144,7 +144,7 @@ def test_a_kernel_that_exits_ends_its_sandbox_at_once(tmp_path, sandboxed):
         km = sandbox.SandboxKernelManager()
         await km.start_kernel(cwd=str(tmp_path))
         bwrap = km.provisioner.process.pid
-        server = ForkServer.for_this_process(km.box.environment()).process.pid
+        server = ForkServer.for_this_process(sandbox.server_environment()).process.pid
         client = km.client()
         client.start_channels()
         await client.wait_for_ready(timeout=30)
@@ -164,7 +164,7 @@ def test_a_kernel_that_exits_ends_its_sandbox_at_once(tmp_path, sandboxed):
 
 
 def test_a_request_it_cannot_serve_costs_only_that_kernel(tmp_path, sandboxed):
-    env = sandbox.Box(tmp_path, {}).environment()
+    env = sandbox.server_environment()
     server = ForkServer.for_this_process(env)
     with pytest.raises(ForkServerError, match="not in a sandbox of its own"):
         server.spawn(sandbox=os.getpid(), argv=[], cwd="/", env={}, uid=None, limits={})
@@ -175,7 +175,7 @@ def test_a_request_it_cannot_serve_costs_only_that_kernel(tmp_path, sandboxed):
 def test_a_server_serves_only_kernels_of_its_own_environment(tmp_path, sandboxed):
     """ipykernel reads JPY_PARENT_PID when it is imported: a server started with another environment
     would give its kernels that one's defaults, so another environment gets a server of its own."""
-    env = sandbox.Box(tmp_path, {}).environment()
+    env = sandbox.server_environment()
     server = ForkServer.for_this_process(env)
     other = ForkServer.for_this_process({**env, "JPY_PARENT_PID": "0"})
     assert other is not server and server.process.poll() is not None
@@ -198,7 +198,7 @@ def test_the_fork_server_ends_with_the_grader():
     assert not psutil.pid_exists(server) or psutil.Process(server).status() == psutil.STATUS_ZOMBIE
 
 
-def test_the_grading_step_starts_the_fork_server_before_its_first_kernel(monkeypatch, sandboxed):
+def test_the_grading_step_starts_the_fork_server_before_its_first_kernel(tmp_path, monkeypatch, sandboxed):
     """Its imports then overlap nbgrader's preparation of the notebook; with fork_kernels off, none."""
     from traitlets.config import Config
 
@@ -212,4 +212,8 @@ def test_the_grading_step_starts_the_fork_server_before_its_first_kernel(monkeyp
     assert os.getpid() not in ForkServer._servers
     execute.GradingExecute(test_sources={})
     server = ForkServer._servers[os.getpid()]
-    assert server.process.poll() is None and server.env == sandbox.kernel_environment()
+    assert server.process.poll() is None and server.env == sandbox.server_environment()
+    # nbgrader sets NBGRADER_EXECUTION before it runs the notebook: the kernel still comes from this server
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert probe(tmp_path, fork=True)["environment"]["NBGRADER_EXECUTION"] == "autograde"
+    assert ForkServer._servers[os.getpid()] is server

@@ -6,7 +6,7 @@ IPython and numpy before the notebook's first line, in every submission. The for
 once; for each kernel it forks a process that joins that kernel's bwrap sandbox, already set up,
 and drops to what bwrap, setpriv and prlimit gave a started kernel (see forkserver_main.py).
 
-    server = ForkServer.for_this_process(box.environment())   # the kernels' environment
+    server = ForkServer.for_this_process(server_environment())   # course.grading.sandbox
     pid = server.spawn(sandbox=init_pid, argv=["-f", connection_file], cwd=..., env=..., uid=..., limits=...)
 
 course.grading.sandbox uses it (SandboxKernelManager.fork_kernels, on by default): bwrap then

@@ -157,7 +157,13 @@ def start_fork_server(config=None):
     if config is not None and "SandboxKernelManager" in config:
         fork = config.SandboxKernelManager.get("fork_kernels", True)
     if fork and enabled() and available():
-        ForkServer.for_this_process(kernel_environment())
+        ForkServer.for_this_process(server_environment())
+
+
+def server_environment():
+    """The fork server's environment: the kernels' without NBGRADER_EXECUTION, which nbgrader sets
+    just before it runs a notebook (each kernel gets it in its own environment)."""
+    return {k: v for k, v in kernel_environment().items() if k != "NBGRADER_EXECUTION"}
 
 
 class Box:
@@ -293,7 +299,7 @@ class SandboxKernelManager(AsyncKernelManager):
         if self.box:
             init = await self._sandbox_pid(ready=self.forked_argv is not None)
             if self.forked_argv is not None:
-                ForkServer.for_this_process(self.box.environment()).spawn(
+                ForkServer.for_this_process(server_environment()).spawn(
                     sandbox=init, argv=self.forked_argv, cwd=self.box.cwd, env=self.box.environment(),
                     uid=self.box.uid if self.box.root else None, limits=self.box.rlimits())
             self.ip = f"/proc/{init}/root{IPC}/kernel"
