@@ -17,7 +17,7 @@ def grading_course(tmp_path_factory):
 # Test files that start kernels, nbgrader, servers or a browser: `./run test -m "not slow"` leaves them out.
 SLOW = {"test_01_initialization_grading.py", "test_02_forward_grading.py", "test_03_backward_grading.py",
         "test_03_chain_rule_judged.py", "test_04_optimization_grading.py", "test_05_iris_softmax_grading.py",
-        "test_attacks.py", "test_benchmarks.py", "test_browser.py", "test_check.py", "test_cluster.py",
+        "test_attacks.py", "test_benchmarks.py", "test_forkserver.py", "test_browser.py", "test_check.py", "test_cluster.py",
         "test_colab_stack.py", "test_demo.py", "test_formgrader_browser.py", "test_grade.py", "test_grade_lms.py",
         "test_judge_remote.py", "test_release.py"}
 

@@ -75,6 +75,7 @@ def test_bwrap_command_hides_the_course(tmp_path):
                                                                ("--as", "--cpu", "--nproc", "--fsize")]
 
 
+@pytest.mark.slow      # starts grading kernels
 def test_the_grading_kernel_has_no_debugger_and_is_killed_once_the_notebook_has_run(tmp_path, monkeypatch):
     """Two start-up savings of the grading kernel: debugpy (0.1 s of CPU to import) is an empty
     folder in the sandbox, and the kernel is killed, not waited for, when the last cell is done."""
@@ -105,6 +106,7 @@ def test_the_grading_kernel_has_no_debugger_and_is_killed_once_the_notebook_has_
     assert seen["now"] is True and not psutil.pid_exists(seen["pid"])
 
 
+@pytest.mark.slow      # starts grading kernels
 def test_a_message_over_the_limit_costs_its_cell_its_output_and_nothing_else(tmp_path, monkeypatch):
     """The grader's client refuses one message over max_message_bytes (its memory is safe); that
     cell gets an OutputLost error, and the next cell's output arrives (IOPub is connected again)."""
@@ -119,6 +121,7 @@ def test_a_message_over_the_limit_costs_its_cell_its_output_and_nothing_else(tmp
     assert [o.get("text") for o in after] == ["after\n"]
 
 
+@pytest.mark.slow      # starts grading kernels
 def test_a_kernel_that_can_send_nothing_more_is_taken_for_dead(tmp_path, monkeypatch):
     """Attack a01 breaks isinstance, and with it the kernel's own messages: after its cell's output is
     lost the kernel answers nothing, so the cells after it are not run (instead of waiting out each one)."""
@@ -133,6 +136,7 @@ def test_a_kernel_that_can_send_nothing_more_is_taken_for_dead(tmp_path, monkeyp
     assert "not run" in nb.cells[1].outputs[0].evalue
 
 
+@pytest.mark.slow      # starts grading kernels
 def test_the_judges_first_call_reaches_a_kernel_ready_at_once(tmp_path, monkeypatch):
     """The kernel counts as ready without jupyter_client's 0.2 s of IOPub silence, but only once its
     stdin socket is connected: the judge's first call goes through it a few milliseconds later, and a
