@@ -217,3 +217,17 @@ def test_the_grading_step_starts_the_fork_server_before_its_first_kernel(tmp_pat
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     assert probe(tmp_path, fork=True)["environment"]["NBGRADER_EXECUTION"] == "autograde"
     assert ForkServer._servers[os.getpid()] is server
+
+
+def test_a_kernel_that_cannot_be_forked_leaves_no_sandbox_behind(tmp_path, monkeypatch, sandboxed):
+    def refuse(self, **request):
+        raise ForkServerError("the grading kernel could not be started in its sandbox: refused")
+    monkeypatch.setattr(ForkServer, "spawn", refuse)
+    km = sandbox.SandboxKernelManager()
+
+    async def start():
+        await km.start_kernel(cwd=str(tmp_path))
+    with pytest.raises(ForkServerError, match="refused"):
+        asyncio.run(start())
+    bwrap = km.provisioner.process
+    assert bwrap.wait(timeout=5) is not None and km.box is None

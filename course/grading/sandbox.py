@@ -67,7 +67,7 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Integer
 
-from .forkserver import ForkServer
+from .forkserver import ForkServer, ForkServerError
 
 SWITCH = "BACKPROP_SANDBOX"
 MISSING = ("bubblewrap (bwrap) is not installed: apt-get install bubblewrap, "
@@ -298,10 +298,14 @@ class SandboxKernelManager(AsyncKernelManager):
         """The grader's side of the sockets: the sandbox's IPC tmpfs through /proc/<pid>/root."""
         if self.box:
             init = await self._sandbox_pid(ready=self.forked_argv is not None)
-            if self.forked_argv is not None:
-                ForkServer.for_this_process(server_environment()).spawn(
-                    sandbox=init, argv=self.forked_argv, cwd=self.box.cwd, env=self.box.environment(),
-                    uid=self.box.uid if self.box.root else None, limits=self.box.rlimits())
+            if self.forked_argv is not None and self.provisioner.process.poll() is None:
+                try:
+                    ForkServer.for_this_process(server_environment()).spawn(
+                        sandbox=init, argv=self.forked_argv, cwd=self.box.cwd, env=self.box.environment(),
+                        uid=self.box.uid if self.box.root else None, limits=self.box.rlimits())
+                except ForkServerError:
+                    await self.provisioner.kill()     # no placeholder sandbox left behind
+                    raise
             self.ip = f"/proc/{init}/root{IPC}/kernel"
         await super()._async_post_start_kernel(**kw)
 
