@@ -231,3 +231,21 @@ def test_a_kernel_that_cannot_be_forked_leaves_no_sandbox_behind(tmp_path, monke
         asyncio.run(start())
     bwrap = km.provisioner.process
     assert bwrap.wait(timeout=5) is not None and km.box is None
+
+
+def test_a_server_that_does_not_answer_in_time_is_replaced(tmp_path, monkeypatch, sandboxed):
+    """After a timeout its answer could still come, to the next request: the server is ended instead."""
+    env = sandbox.server_environment()
+    server = ForkServer.for_this_process(env)
+    begun = time.monotonic()
+    while not psutil.Process(server.process.pid).children() and time.monotonic() - begun < 10:
+        time.sleep(0.02)                                     # a new server is still importing
+    idle = psutil.Process(server.process.pid).children()   # the child that will read the next request
+    assert len(idle) == 1
+    idle[0].suspend()                                        # ... and now will not answer
+    server.channel.settimeout(0.5)
+    with pytest.raises(ForkServerError, match="gone"):
+        server.spawn(sandbox=os.getpid(), argv=[], cwd="/", env={}, uid=None, limits={})
+    assert server.process.wait(timeout=5) is not None
+    assert ForkServer.for_this_process(env) is not server
+    assert probe(tmp_path, fork=True)["course modules"] == []       # the next kernel comes from the new one

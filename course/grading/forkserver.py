@@ -68,7 +68,8 @@ class ForkServer:
             try:
                 self.channel.sendall(json.dumps(request).encode() + b"\n")
                 line = self.replies.readline()
-            except OSError as error:
+            except OSError as error:      # a timeout too: its answer could come later, to the next request
+                self.process.kill()       # so this server is done; for_this_process starts another
                 raise ForkServerError(f"the kernel fork server is gone: {error}") from None
         if not line:
             raise ForkServerError(f"the kernel fork server ended (exit status {self.process.wait()})")
